@@ -1,8 +1,3 @@
-// Package hashes recognises legacy password hashes, converts them to the form
-// Auth0's import accepts (password_hash or custom_password_hash), and
-// verifies a plaintext against that converted form, exactly as Auth0 would at
-// login. Verification is used for credential canaries before upload and by
-// the sandbox tenant's password grant.
 package hashes
 
 import "provision/engine/importuser"
@@ -23,9 +18,17 @@ type Result struct {
 	// cannot import ("md5-crypt", "sha512-crypt", "phpass", "unknown", ...).
 	Family     string
 	Importable bool
+	// Format names the legacy form that was recognised, for reports:
+	// "bcrypt", "django-pbkdf2", "passlib-scrypt", "rfc2307", "hex-digest", ...
+	// It is empty when the row has no hash.
+	Format string
 	// Exactly one of PasswordHash and Custom is set when Importable.
 	PasswordHash string
 	Custom       *importuser.CustomPasswordHash
+	// Warnings are non-fatal notes on the conversion, such as an algorithm
+	// inferred from a digest's length. The row can be imported, but the
+	// operator should prove the assumption with a canary login.
+	Warnings []Error
 }
 
 // Error is a problem with a hash that the operator must fix. Code is stable
@@ -37,3 +40,31 @@ type Error struct {
 }
 
 func (e *Error) Error() string { return e.Message }
+
+// Error and warning codes.
+const (
+	// Errors from Convert and CheckCustom.
+	CodeUnknownAlgorithm   = "unknown_algorithm"   // password_algorithm or algorithm is not an Auth0 algorithm
+	CodeAlgorithmMismatch  = "algorithm_mismatch"  // password_algorithm contradicts a self-describing hash
+	CodeUnsupportedVariant = "unsupported_variant" // a known family in a variant Auth0 rejects (bcrypt $2x$, $2$)
+	CodeMalformedHash      = "malformed_hash"      // a recognised form that does not parse
+	CodeDigestLength       = "digest_length"       // a digest whose length does not fit its algorithm
+	CodeBadEncoding        = "bad_encoding"        // an encoding name, or a value not in its encoding
+	CodeEncodingNotAllowed = "encoding_not_allowed"
+	CodeSaltNotAllowed     = "salt_not_allowed"    // a salt for a form that carries its own, or takes none
+	CodeBadSaltPosition    = "bad_salt_position"   // salt_position is neither prefix nor suffix
+	CodeSaltTooLong        = "salt_too_long"       // a bcrypt salt that leaves no room for the password
+	CodeMissingParameter   = "missing_parameter"   // e.g. scrypt keylen, hmac digest or key
+	CodeBadParameter       = "bad_parameter"       // e.g. scrypt cost not a power of two
+	CodeUnsupportedDigest  = "unsupported_digest"  // a pbkdf2 or hmac digest Auth0 does not list
+	CodeNeedsHMACKey       = "hmac_needs_key"      // hmac cannot be described by CSV columns
+	CodeUnverifiable       = "unverifiable"        // Verify only: cannot be checked locally
+	CodeTooExpensive       = "too_expensive"       // Verify only: parameters beyond local limits
+	CodeNoHash             = "no_hash"             // Verify only: neither or both hash forms given
+
+	// Warnings on an importable Result.
+	WarnAssumedAlgorithm = "assumed_algorithm" // algorithm inferred from the digest length
+	WarnAssumedScheme    = "assumed_scheme"    // a form that two frameworks share, read as the common one
+	WarnScryptMemory     = "scrypt_memory"     // scrypt parameters above Node.js's default memory limit
+	WarnAlgorithmIgnored = "algorithm_ignored" // password_algorithm set for a hash Auth0 cannot import
+)

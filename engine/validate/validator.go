@@ -1,0 +1,334 @@
+package validate
+
+import (
+	"encoding/json"
+	"fmt"
+	"hash/maphash"
+	"sort"
+	"strings"
+
+	"provision/engine/hashes"
+	"provision/engine/importuser"
+	"provision/engine/source"
+)
+
+// Options tune the rules to the target connection.
+type Options struct {
+	Username UsernamePolicy
+	// HashDefaults fill the hash-description columns (password_algorithm,
+	// password_salt, salt_position, password_encoding) where a row leaves
+	// them empty; the plan file sets them for exports that have no such
+	// columns. HashDefaults.Hash is ignored.
+	HashDefaults hashes.Input
+}
+
+// Result is the verdict on one source row.
+type Result struct {
+	Line        int
+	Row         source.Row
+	User        importuser.User // what will be sent; meaningful only when !Quarantined
+	Hash        hashes.Result
+	Findings    []Finding
+	Quarantined bool
+	// Duplicate marks a row quarantined only because an earlier row has
+	// the same email, username or user_id: the reconciliation counts it as
+	// skipped, not as failed.
+	Duplicate bool
+}
+
+// Validator checks rows one at a time. It remembers the keys of the valid
+// rows it has seen, so it must see a file's rows in order, once.
+type Validator struct {
+	opts                      Options
+	emails, usernames, userID dupIndex
+}
+
+// New returns a Validator; zero Options mean Auth0's defaults.
+func New(opts Options) *Validator {
+	if opts.Username == (UsernamePolicy{}) {
+		opts.Username = DefaultUsernamePolicy
+	}
+	return &Validator{opts: opts, emails: newDupIndex(), usernames: newDupIndex(), userID: newDupIndex()}
+}
+
+// Check validates one row and converts it to an import user.
+func (v *Validator) Check(row source.Row) Result {
+	res := Result{Line: row.Line, Row: row}
+	if row.Broken != nil {
+		res.Quarantined = true
+		res.Hash.Family = "none"
+		res.Findings = []Finding{{Line: row.Line, Field: "*", Code: CodeBrokenRecord, Severity: SeverityError,
+			Message: row.Broken.Error(), Hint: brokenHint(row.Broken)}}
+		return res
+	}
+	c := checker{line: row.Line}
+	u := &res.User
+
+	u.Email, _ = c.one(checkEmail(row.Email))
+	if row.Username != "" {
+		u.Username, _ = c.one(checkUsername(row.Username, v.opts.Username))
+	}
+	u.EmailVerified = c.boolean("email_verified", row.EmailVerified)
+	u.PhoneVerified = c.boolean("phone_verified", row.PhoneVerified)
+	u.Blocked = c.boolean("blocked", row.Blocked)
+	if row.UserID != "" {
+		id, fs := checkUserID(row.UserID)
+		c.add(fs...)
+		u.UserID = id
+	}
+	if p := strings.TrimSpace(row.PhoneNumber); p != "" {
+		u.PhoneNumber, _ = c.one(checkPhone(p))
+	}
+	u.GivenName, u.FamilyName, u.Name, u.Nickname = row.GivenName, row.FamilyName, row.Name, row.Nickname
+	for i, val := range []string{u.GivenName, u.FamilyName, u.Name, u.Nickname} {
+		if val != "" {
+			c.addPtr(checkNameLength(nameLimits[i], val))
+		}
+	}
+	if p := strings.TrimSpace(row.Picture); p != "" {
+		u.Picture = p
+		c.addPtr(checkPicture(p))
+	}
+	if row.AppMetadata != "" {
+		m, fs := checkMetadata("app_metadata", row.AppMetadata)
+		c.add(fs...)
+		u.AppMetadata = m
+	}
+	if row.UserMetadata != "" {
+		m, fs := checkMetadata("user_metadata", row.UserMetadata)
+		c.add(fs...)
+		u.UserMetadata = m
+	}
+	if strings.TrimSpace(row.MFAFactors) != "" {
+		m, f := checkMFAFactors(row.MFAFactors)
+		c.addPtr(f)
+		u.MFAFactors = m
+	}
+	res.Hash = v.convertPassword(&c, row, u)
+
+	if !c.failed {
+		v.checkDuplicates(&c, u, &res)
+	}
+	res.Findings = c.findings
+	res.Quarantined = c.failed
+	return res
+}
+
+// convertPassword fills u's password_hash or custom_password_hash.
+func (v *Validator) convertPassword(c *checker, row source.Row, u *importuser.User) hashes.Result {
+	custom := strings.TrimSpace(row.CustomPasswordHash)
+	legacy := strings.TrimSpace(row.PasswordHash)
+	if custom != "" && legacy != "" {
+		c.add(Finding{Field: "custom_password_hash", Code: CodeHashConflict, Severity: SeverityError,
+			Message: "the row has both password_hash and custom_password_hash; Auth0 accepts only one",
+			Hint:    "keep the one that matches how the password was hashed and empty the other"})
+		return hashes.Result{Family: "conflict"}
+	}
+	if custom != "" {
+		return v.readyMadeCustom(c, custom, u)
+	}
+	in := hashes.Input{Hash: legacy, Algorithm: row.PasswordAlgorithm, Salt: row.PasswordSalt,
+		SaltPosition: row.SaltPosition, Encoding: row.PasswordEncoding}
+	if legacy != "" {
+		d := v.opts.HashDefaults
+		in.Algorithm = firstNonEmpty(in.Algorithm, d.Algorithm)
+		in.Salt = firstNonEmpty(in.Salt, d.Salt)
+		in.SaltPosition = firstNonEmpty(in.SaltPosition, d.SaltPosition)
+		in.Encoding = firstNonEmpty(in.Encoding, d.Encoding)
+	}
+	in.Algorithm = strings.ToLower(strings.TrimSpace(in.Algorithm))
+	in.SaltPosition = strings.ToLower(strings.TrimSpace(in.SaltPosition))
+	in.Encoding = strings.ToLower(strings.TrimSpace(in.Encoding))
+	res, err := hashes.Convert(in)
+	if err != nil {
+		c.add(hashFinding(err))
+		if res.Family == "" {
+			res.Family = "invalid"
+		}
+		return res
+	}
+	for _, w := range res.Warnings {
+		c.add(Finding{Field: "password_hash", Code: codeOr(w.Code, CodeHashWarning), Severity: SeverityWarning, Message: w.Message, Hint: w.Hint})
+	}
+	switch {
+	case res.Family == "none" || legacy == "":
+		res.Family = "none"
+	case !res.Importable:
+		c.add(Finding{Field: "password_hash", Code: CodePasswordNotImported, Severity: SeverityWarning,
+			Message: fmt.Sprintf("password cannot be imported: Auth0 does not accept %s hashes; the user must reset it, or use automatic migration", res.Family),
+			Hint:    "plan automatic migration (the legacy store checks the password at first login) or tell these users to reset their password"})
+	case res.Custom != nil:
+		u.CustomPasswordHash = res.Custom
+	default:
+		u.PasswordHash = res.PasswordHash
+	}
+	return res
+}
+
+// readyMadeCustom takes a custom_password_hash the source already has in
+// Auth0's form (e.g. a JSON export prepared for Auth0).
+func (v *Validator) readyMadeCustom(c *checker, text string, u *importuser.User) hashes.Result {
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.DisallowUnknownFields()
+	var ch importuser.CustomPasswordHash
+	if err := dec.Decode(&ch); err != nil {
+		c.add(Finding{Field: "custom_password_hash", Code: CodeHashInvalid, Severity: SeverityError,
+			Message: "custom_password_hash is not a valid object: " + redactJSONError(err),
+			Hint:    "follow Auth0's custom_password_hash schema: algorithm, hash {value, encoding}, salt {value, position}"})
+		return hashes.Result{Family: "invalid"}
+	}
+	if err := hashes.CheckCustom(&ch); err != nil {
+		f := hashFinding(err)
+		f.Field = "custom_password_hash"
+		c.add(f)
+		return hashes.Result{Family: familyOr(ch.Algorithm)}
+	}
+	u.CustomPasswordHash = &ch
+	return hashes.Result{Family: ch.Algorithm, Importable: true, Custom: &ch}
+}
+
+func (v *Validator) checkDuplicates(c *checker, u *importuser.User, res *Result) {
+	type key struct {
+		idx   *dupIndex
+		field string
+		code  string
+		value string
+	}
+	keys := []key{{&v.emails, "email", CodeDuplicateEmail, u.Email}}
+	if u.Username != "" {
+		keys = append(keys, key{&v.usernames, "username", CodeDuplicateUsername, u.Username})
+	}
+	if u.UserID != "" {
+		keys = append(keys, key{&v.userID, "user_id", CodeDuplicateUserID, u.UserID})
+	}
+	for _, k := range keys {
+		if first, dup := k.idx.lookup(k.value); dup {
+			c.add(Finding{Field: k.field, Code: k.code, Severity: SeverityError,
+				Message: fmt.Sprintf("%s %q already appears on line %d; the first occurrence is kept", k.field, clip(k.value), first),
+				Hint:    fmt.Sprintf("merge the two accounts, or change the %s of one of them", k.field)})
+			res.Duplicate = true
+		}
+	}
+	if res.Duplicate {
+		return
+	}
+	// Only valid rows claim their keys, so that a later valid copy of a
+	// quarantined row can still be imported.
+	for _, k := range keys {
+		k.idx.add(k.value, res.Line)
+	}
+}
+
+// checker accumulates one row's findings.
+type checker struct {
+	line     int
+	findings []Finding
+	failed   bool
+}
+
+func (c *checker) add(fs ...Finding) {
+	for _, f := range fs {
+		f.Line = c.line
+		if f.Severity == SeverityError {
+			c.failed = true
+		}
+		c.findings = append(c.findings, f)
+	}
+}
+
+func (c *checker) addPtr(f *Finding) {
+	if f != nil {
+		c.add(*f)
+	}
+}
+
+// one records f (if any) and passes the value through.
+func (c *checker) one(v string, f *Finding) (string, bool) {
+	c.addPtr(f)
+	return v, f == nil
+}
+
+func (c *checker) boolean(field, raw string) *bool {
+	b, f := parseBool(field, raw)
+	c.addPtr(f)
+	return b
+}
+
+func hashFinding(err error) Finding {
+	if he, ok := err.(*hashes.Error); ok {
+		return Finding{Field: "password_hash", Code: codeOr(he.Code, CodeHashInvalid), Severity: SeverityError, Message: he.Message, Hint: he.Hint}
+	}
+	return Finding{Field: "password_hash", Code: CodeHashInvalid, Severity: SeverityError, Message: err.Error(),
+		Hint: "check the password columns (password_hash, password_algorithm, password_salt, salt_position, password_encoding)"}
+}
+
+func brokenHint(err error) string {
+	type hinter interface{ Hint() string }
+	if h, ok := err.(hinter); ok {
+		return h.Hint()
+	}
+	return "repair the record (quote fields that contain the delimiter, quotes or line breaks) and run again"
+}
+
+// redactJSONError keeps a decoding error's position but never the value
+// that failed, which may be a hash.
+func redactJSONError(err error) string {
+	switch e := err.(type) {
+	case *json.UnmarshalTypeError:
+		return fmt.Sprintf("field %q has the wrong type (want %s)", e.Field, e.Type)
+	case *json.SyntaxError:
+		return fmt.Sprintf("invalid JSON at byte %d", e.Offset)
+	}
+	msg := err.Error()
+	if strings.HasPrefix(msg, "json: unknown field") {
+		return strings.TrimPrefix(msg, "json: ")
+	}
+	return "invalid JSON"
+}
+
+func firstNonEmpty(a, b string) string {
+	if strings.TrimSpace(a) != "" {
+		return a
+	}
+	return b
+}
+
+func codeOr(code, def string) string {
+	if code == "" {
+		return def
+	}
+	return code
+}
+
+func familyOr(alg string) string {
+	if alg == "" {
+		return "invalid"
+	}
+	return alg
+}
+
+func sortFindings(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool { return fs[i].Message < fs[j].Message })
+}
+
+// dupIndex remembers which line first used a key. Keys are stored as two
+// independent 64-bit hashes (128 bits): about 24 bytes an entry instead of
+// the whole string, and a false "duplicate" needs a 128-bit collision.
+type dupIndex struct {
+	seen map[key128]uint32
+}
+
+type key128 struct{ a, b uint64 }
+
+var seedA, seedB = maphash.MakeSeed(), maphash.MakeSeed()
+
+func newDupIndex() dupIndex { return dupIndex{seen: make(map[key128]uint32)} }
+
+func (d *dupIndex) lookup(s string) (line int, ok bool) {
+	l, ok := d.seen[key128{maphash.String(seedA, s), maphash.String(seedB, s)}]
+	return int(l), ok
+}
+
+func (d *dupIndex) add(s string, line int) {
+	d.seen[key128{maphash.String(seedA, s), maphash.String(seedB, s)}] = uint32(line)
+}
