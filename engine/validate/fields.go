@@ -135,19 +135,15 @@ func checkMetadata(field, raw string) (json.RawMessage, []Finding) {
 	if text == "" {
 		return nil, nil
 	}
-	if text[0] != '{' || !json.Valid([]byte(text)) {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, []byte(text)); err != nil || text[0] != '{' {
 		why := "is not valid JSON"
-		if json.Valid([]byte(text)) {
+		if err == nil {
 			why = "is JSON but not an object"
 		}
 		return nil, []Finding{{Field: field, Code: CodeMetadataInvalid, Severity: SeverityError,
 			Message: fmt.Sprintf("%s %s", field, why),
 			Hint:    `write a JSON object such as {"plan":"gold"}; in CSV, double every quote inside the cell`}}
-	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, []byte(text)); err != nil {
-		return nil, []Finding{{Field: field, Code: CodeMetadataInvalid, Severity: SeverityError,
-			Message: fmt.Sprintf("%s is not valid JSON: %v", field, err), Hint: "correct the JSON"}}
 	}
 	if field != "app_metadata" {
 		return buf.Bytes(), nil

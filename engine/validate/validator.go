@@ -3,7 +3,6 @@ package validate
 import (
 	"encoding/json"
 	"fmt"
-	"hash/maphash"
 	"sort"
 	"strings"
 
@@ -194,14 +193,16 @@ func (v *Validator) checkDuplicates(c *checker, u *importuser.User, res *Result)
 		code  string
 		value string
 	}
-	keys := []key{{&v.emails, "email", CodeDuplicateEmail, u.Email}}
-	if u.Username != "" {
-		keys = append(keys, key{&v.usernames, "username", CodeDuplicateUsername, u.Username})
-	}
-	if u.UserID != "" {
-		keys = append(keys, key{&v.userID, "user_id", CodeDuplicateUserID, u.UserID})
+	// A fixed array, not a slice: this runs on every row.
+	keys := [3]key{
+		{&v.emails, "email", CodeDuplicateEmail, u.Email},
+		{&v.usernames, "username", CodeDuplicateUsername, u.Username},
+		{&v.userID, "user_id", CodeDuplicateUserID, u.UserID},
 	}
 	for _, k := range keys {
+		if k.value == "" {
+			continue
+		}
 		if first, dup := k.idx.lookup(k.value); dup {
 			c.add(Finding{Field: k.field, Code: k.code, Severity: SeverityError,
 				Message: fmt.Sprintf("%s %q already appears on line %d; the first occurrence is kept", k.field, clip(k.value), first),
@@ -215,7 +216,9 @@ func (v *Validator) checkDuplicates(c *checker, u *importuser.User, res *Result)
 	// Only valid rows claim their keys, so that a later valid copy of a
 	// quarantined row can still be imported.
 	for _, k := range keys {
-		k.idx.add(k.value, res.Line)
+		if k.value != "" {
+			k.idx.add(k.value, res.Line)
+		}
 	}
 }
 
@@ -309,26 +312,4 @@ func familyOr(alg string) string {
 
 func sortFindings(fs []Finding) {
 	sort.SliceStable(fs, func(i, j int) bool { return fs[i].Message < fs[j].Message })
-}
-
-// dupIndex remembers which line first used a key. Keys are stored as two
-// independent 64-bit hashes (128 bits): about 24 bytes an entry instead of
-// the whole string, and a false "duplicate" needs a 128-bit collision.
-type dupIndex struct {
-	seen map[key128]uint32
-}
-
-type key128 struct{ a, b uint64 }
-
-var seedA, seedB = maphash.MakeSeed(), maphash.MakeSeed()
-
-func newDupIndex() dupIndex { return dupIndex{seen: make(map[key128]uint32)} }
-
-func (d *dupIndex) lookup(s string) (line int, ok bool) {
-	l, ok := d.seen[key128{maphash.String(seedA, s), maphash.String(seedB, s)}]
-	return int(l), ok
-}
-
-func (d *dupIndex) add(s string, line int) {
-	d.seen[key128{maphash.String(seedA, s), maphash.String(seedB, s)}] = uint32(line)
 }
