@@ -62,4 +62,5 @@ const (
 	CodeHashInvalid         = "HASH_INVALID"
 	CodePasswordNotImported = "PASSWORD_NOT_IMPORTABLE"
 	CodeHashWarning         = "HASH_ASSUMPTION"
+	CodeUserTooLarge        = "USER_TOO_LARGE"
 )

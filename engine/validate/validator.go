@@ -1,7 +1,9 @@
 package validate
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -19,6 +21,10 @@ type Options struct {
 	// them empty; the plan file sets them for exports that have no such
 	// columns. HashDefaults.Hash is ignored.
 	HashDefaults hashes.Input
+	// MaxUserBytes, when set, marshals each valid user (Result.JSON) and
+	// quarantines one that could not fit in an import file of that many
+	// bytes even alone. Exports and migrations set it to the chunk limit.
+	MaxUserBytes int
 }
 
 // Result is the verdict on one source row.
@@ -29,6 +35,9 @@ type Result struct {
 	Hash        hashes.Result
 	Findings    []Finding
 	Quarantined bool
+	// JSON is User marshalled for an import file, set when
+	// Options.MaxUserBytes is.
+	JSON []byte
 	// Duplicate marks a row quarantined only because an earlier row has
 	// the same email, username or user_id: the reconciliation counts it as
 	// skipped, not as failed.
@@ -56,8 +65,13 @@ func (v *Validator) Check(row source.Row) Result {
 	if row.Broken != nil {
 		res.Quarantined = true
 		res.Hash.Family = "none"
+		msg := row.Broken.Error()
+		var re *source.RecordError
+		if errors.As(row.Broken, &re) {
+			msg = re.Reason // the finding carries the line already
+		}
 		res.Findings = []Finding{{Line: row.Line, Field: "*", Code: CodeBrokenRecord, Severity: SeverityError,
-			Message: row.Broken.Error(), Hint: brokenHint(row.Broken)}}
+			Message: msg, Hint: "repair the record and run again; the rest of the file was read normally"}}
 		return res
 	}
 	c := checker{line: row.Line}
@@ -105,12 +119,36 @@ func (v *Validator) Check(row source.Row) Result {
 	}
 	res.Hash = v.convertPassword(&c, row, u)
 
+	if !c.failed && v.opts.MaxUserBytes > 0 {
+		res.JSON = v.marshalWithin(&c, u)
+	}
 	if !c.failed {
 		v.checkDuplicates(&c, u, &res)
 	}
 	res.Findings = c.findings
 	res.Quarantined = c.failed
 	return res
+}
+
+// marshalWithin marshals u as the import file will hold it and checks that
+// it fits in one file ("[" + user + "]").
+func (v *Validator) marshalWithin(c *checker, u *importuser.User) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // as the chunker writes it: <, >, & need no escaping in JSON
+	if err := enc.Encode(u); err != nil {
+		c.add(Finding{Field: "*", Code: CodeUserTooLarge, Severity: SeverityError,
+			Message: "the user cannot be written as JSON: " + err.Error(), Hint: "check the metadata columns"})
+		return nil
+	}
+	doc := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	if need := len(doc) + 2; need > v.opts.MaxUserBytes {
+		c.add(Finding{Field: "*", Code: CodeUserTooLarge, Severity: SeverityError,
+			Message: fmt.Sprintf("the user takes %d bytes in an import file; a file may hold at most %d", need, v.opts.MaxUserBytes),
+			Hint:    "shorten app_metadata or user_metadata, or create this user through the Management API instead"})
+		return nil
+	}
+	return doc
 }
 
 // convertPassword fills u's password_hash or custom_password_hash.
@@ -147,7 +185,7 @@ func (v *Validator) convertPassword(c *checker, row source.Row, u *importuser.Us
 		return res
 	}
 	for _, w := range res.Warnings {
-		c.add(Finding{Field: "password_hash", Code: codeOr(w.Code, CodeHashWarning), Severity: SeverityWarning, Message: w.Message, Hint: w.Hint})
+		c.add(Finding{Field: "password_hash", Code: hashWarningCode(w.Code), Severity: SeverityWarning, Message: w.Message, Hint: w.Hint})
 	}
 	switch {
 	case res.Family == "none" || legacy == "":
@@ -259,18 +297,10 @@ func (c *checker) boolean(field, raw string) *bool {
 
 func hashFinding(err error) Finding {
 	if he, ok := err.(*hashes.Error); ok {
-		return Finding{Field: "password_hash", Code: codeOr(he.Code, CodeHashInvalid), Severity: SeverityError, Message: he.Message, Hint: he.Hint}
+		return Finding{Field: "password_hash", Code: hashCode(he.Code), Severity: SeverityError, Message: he.Message, Hint: he.Hint}
 	}
 	return Finding{Field: "password_hash", Code: CodeHashInvalid, Severity: SeverityError, Message: err.Error(),
 		Hint: "check the password columns (password_hash, password_algorithm, password_salt, salt_position, password_encoding)"}
-}
-
-func brokenHint(err error) string {
-	type hinter interface{ Hint() string }
-	if h, ok := err.(hinter); ok {
-		return h.Hint()
-	}
-	return "repair the record (quote fields that contain the delimiter, quotes or line breaks) and run again"
 }
 
 // redactJSONError keeps a decoding error's position but never the value
@@ -289,6 +319,19 @@ func redactJSONError(err error) string {
 	return "invalid JSON"
 }
 
+// hashCode gives hash problems codes in the report's style
+// (HASH_UNSUPPORTED_VARIANT), whatever the hashes package calls them.
+func hashCode(code string) string {
+	if code == "" {
+		return CodeHashInvalid
+	}
+	code = strings.ToUpper(code)
+	if !strings.HasPrefix(code, "HASH_") {
+		code = "HASH_" + code
+	}
+	return code
+}
+
 func firstNonEmpty(a, b string) string {
 	if strings.TrimSpace(a) != "" {
 		return a
@@ -296,11 +339,11 @@ func firstNonEmpty(a, b string) string {
 	return b
 }
 
-func codeOr(code, def string) string {
+func hashWarningCode(code string) string {
 	if code == "" {
-		return def
+		return CodeHashWarning
 	}
-	return code
+	return hashCode(code)
 }
 
 func familyOr(alg string) string {
