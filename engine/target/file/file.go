@@ -1,0 +1,223 @@
+// Package file is the target that writes Auth0 import files to a directory
+// instead of uploading them: users-0001.json, users-0002.json, … and a
+// manifest.json listing each file's user count, size and SHA-256, for an
+// operator to upload by hand (Dashboard or Management API) and to check
+// that nothing changed on the way. The manifest holds no user data.
+//
+// A migration runs against "file:DIR" exactly as against a tenant: a
+// submit writes the file and yields a job that is already completed with
+// every user counted as inserted.
+package file
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"provision/engine/importuser"
+	"provision/engine/target"
+)
+
+// ManifestName is the manifest's file name inside the directory.
+const ManifestName = "manifest.json"
+
+// Manifest describes the import files in a directory.
+type Manifest struct {
+	Version int         `json:"version"`
+	Files   []FileEntry `json:"files"`
+}
+
+// FileEntry describes one import file.
+type FileEntry struct {
+	Seq     int       `json:"seq"`
+	Name    string    `json:"name"`
+	Users   int       `json:"users"`
+	Bytes   int       `json:"bytes"`
+	SHA256  string    `json:"sha256"`
+	Written time.Time `json:"written"`
+}
+
+const manifestVersion = 1
+
+// Target writes import files into one directory. It is safe for
+// concurrent use.
+type Target struct {
+	dir string
+	now func() time.Time
+
+	mu       sync.Mutex
+	manifest Manifest
+}
+
+var _ target.Target = (*Target)(nil)
+
+// Open prepares dir (created 0700 if missing) and reads the manifest a
+// previous run left there, so a resumed run adds to it.
+func Open(dir string) (*Target, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create import file directory: %w", err)
+	}
+	t := &Target{dir: dir, now: time.Now, manifest: Manifest{Version: manifestVersion}}
+	b, err := os.ReadFile(filepath.Join(dir, ManifestName))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return t, nil
+	case err != nil:
+		return nil, fmt.Errorf("read import manifest: %w", err)
+	}
+	if err := json.Unmarshal(b, &t.manifest); err != nil {
+		return nil, fmt.Errorf("%s is not a manifest this tool wrote (%v); move it away or choose another directory", filepath.Join(dir, ManifestName), err)
+	}
+	if t.manifest.Version != manifestVersion {
+		return nil, fmt.Errorf("%s has version %d, this tool writes version %d; choose another directory", filepath.Join(dir, ManifestName), t.manifest.Version, manifestVersion)
+	}
+	return t, nil
+}
+
+// Dir is the directory files are written to.
+func (t *Target) Dir() string { return t.dir }
+
+// Manifest returns a copy of the current manifest.
+func (t *Target) Manifest() Manifest {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	m := t.manifest
+	m.Files = slices.Clone(m.Files)
+	return m
+}
+
+// Submit validates the file against Auth0's schema, writes it as
+// users-NNNN.json (replacing a file of the same number, which makes a
+// resubmit after a crash idempotent) and records it in the manifest.
+func (t *Target) Submit(ctx context.Context, s target.Submission) (target.Job, error) {
+	if err := ctx.Err(); err != nil {
+		return target.Job{}, err
+	}
+	if s.Seq < 1 {
+		return target.Job{}, fmt.Errorf("import file number %d: numbers start at 1", s.Seq)
+	}
+	name := s.FileName()
+	// A file Auth0 would refuse is better caught here than by the person
+	// uploading it later.
+	if err := importuser.ValidateFileJSON(s.Data); err != nil {
+		return target.Job{}, fmt.Errorf("%s would not be accepted by Auth0: %w", name, err)
+	}
+	sum := sha256.Sum256(s.Data)
+	entry := FileEntry{Seq: s.Seq, Name: name, Users: s.Users, Bytes: len(s.Data), SHA256: hex.EncodeToString(sum[:]), Written: t.now().UTC()}
+
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := writeFileAtomic(filepath.Join(t.dir, name), s.Data); err != nil {
+		return target.Job{}, fmt.Errorf("write %s: %w", name, err)
+	}
+	m := t.manifest
+	m.Files = slices.Clone(m.Files)
+	i, found := slices.BinarySearchFunc(m.Files, s.Seq, func(e FileEntry, seq int) int { return e.Seq - seq })
+	if found {
+		m.Files[i] = entry
+	} else {
+		m.Files = slices.Insert(m.Files, i, entry)
+	}
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return target.Job{}, err
+	}
+	if err := writeFileAtomic(filepath.Join(t.dir, ManifestName), append(b, '\n')); err != nil {
+		return target.Job{}, fmt.Errorf("write %s: %w", ManifestName, err)
+	}
+	t.manifest = m
+	return jobFor(entry), nil
+}
+
+// Job reports the job of a written file; its id is the file name.
+func (t *Target) Job(ctx context.Context, id string) (target.Job, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, e := range t.manifest.Files {
+		if e.Name == id {
+			return jobFor(e), nil
+		}
+	}
+	return target.Job{}, fmt.Errorf("job %q: no such file in %s", id, filepath.Join(t.dir, ManifestName))
+}
+
+// JobErrors is always empty: a written file has no per-user outcome.
+func (t *Target) JobErrors(ctx context.Context, id string) ([]target.JobUserError, error) {
+	if _, err := t.Job(ctx, id); err != nil {
+		return nil, err
+	}
+	return []target.JobUserError{}, nil
+}
+
+// UsersByEmail is unsupported: a directory of files holds no user store.
+func (t *Target) UsersByEmail(context.Context, string) ([]target.User, error) {
+	return nil, fmt.Errorf("look up a user in %s: %w", t.dir, target.ErrUnsupported)
+}
+
+// DeleteUser is unsupported: users are deleted in the tenant they were
+// uploaded to, not in a file.
+func (t *Target) DeleteUser(context.Context, string) error {
+	return fmt.Errorf("delete a user in %s: %w", t.dir, target.ErrUnsupported)
+}
+
+func jobFor(e FileEntry) target.Job {
+	return target.Job{
+		ID:             e.Name,
+		Type:           "users_import",
+		Status:         target.StatusCompleted,
+		CreatedAt:      e.Written,
+		PercentageDone: 100,
+		Summary:        target.Summary{Inserted: e.Users, Total: e.Users},
+	}
+}
+
+// writeFileAtomic writes data to a temporary file in the same directory,
+// syncs it and renames it over path, so a crash leaves either the old file
+// or the new one, never half of one. The file is 0600: it holds user data
+// and password hashes.
+func writeFileAtomic(path string, data []byte) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+strings.TrimSuffix(filepath.Base(path), ".json")+"-*.tmp")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	// CreateTemp already uses 0600; Chmod states it and survives a
+	// permissive umask on exotic systems.
+	if err := f.Chmod(0o600); err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	// The rename itself lives in the directory: sync it so the new name
+	// survives a power cut. Not every platform can sync a directory.
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
