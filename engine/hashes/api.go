@@ -51,16 +51,16 @@ const (
 	CodeDigestLength       = "digest_length"       // a digest whose length does not fit its algorithm
 	CodeBadEncoding        = "bad_encoding"        // an encoding name, or a value not in its encoding
 	CodeEncodingNotAllowed = "encoding_not_allowed"
-	CodeSaltNotAllowed     = "salt_not_allowed"    // a salt for a form that carries its own, or takes none
-	CodeBadSaltPosition    = "bad_salt_position"   // salt_position is neither prefix nor suffix
-	CodeSaltTooLong        = "salt_too_long"       // a bcrypt salt that leaves no room for the password
-	CodeMissingParameter   = "missing_parameter"   // e.g. scrypt keylen, hmac digest or key
-	CodeBadParameter       = "bad_parameter"       // e.g. scrypt cost not a power of two
-	CodeUnsupportedDigest  = "unsupported_digest"  // a pbkdf2 or hmac digest Auth0 does not list
-	CodeNeedsHMACKey       = "hmac_needs_key"      // hmac cannot be described by CSV columns
-	CodeUnverifiable       = "unverifiable"        // Verify only: cannot be checked locally
-	CodeTooExpensive       = "too_expensive"       // Verify only: parameters beyond local limits
-	CodeNoHash             = "no_hash"             // Verify only: neither or both hash forms given
+	CodeSaltNotAllowed     = "salt_not_allowed"   // a salt for a form that carries its own, or takes none
+	CodeBadSaltPosition    = "bad_salt_position"  // salt_position is neither prefix nor suffix
+	CodeSaltTooLong        = "salt_too_long"      // a bcrypt salt that leaves no room for the password
+	CodeMissingParameter   = "missing_parameter"  // e.g. scrypt keylen, hmac digest or key
+	CodeBadParameter       = "bad_parameter"      // e.g. scrypt cost not a power of two
+	CodeUnsupportedDigest  = "unsupported_digest" // a pbkdf2 or hmac digest Auth0 does not list
+	CodeNeedsHMACKey       = "hmac_needs_key"     // hmac cannot be described by CSV columns
+	CodeUnverifiable       = "unverifiable"       // Verify only: cannot be checked locally
+	CodeTooExpensive       = "too_expensive"      // Verify only: parameters beyond local limits
+	CodeNoHash             = "no_hash"            // Verify only: neither or both hash forms given
 
 	// Warnings on an importable Result.
 	WarnAssumedAlgorithm = "assumed_algorithm" // algorithm inferred from the digest length
