@@ -1,0 +1,435 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"slices"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// User is one source row as the journal knows it.
+type User struct {
+	Row          RowID     `json:"row"`
+	Line         int       `json:"line"`            // line where the record starts in the source
+	Email        string    `json:"email"`           // normalized; may be empty for a quarantined row
+	Stage        string    `json:"stage,omitempty"` // "" until assigned
+	Chunk        ChunkID   `json:"chunk,omitempty"`
+	State        UserState `json:"state"`
+	UserID       string    `json:"user_id,omitempty"`    // the target's user_id, when known
+	ErrorCode    string    `json:"error_code,omitempty"` // why it was quarantined, skipped or failed
+	ErrorMessage string    `json:"error_message,omitempty"`
+}
+
+func (r userRecord) user(t stageTable) User {
+	return User{
+		Row: r.row, Line: r.line, Email: r.email, Stage: t.name(r.stage), Chunk: r.chunk,
+		State: r.state, UserID: r.userID, ErrorCode: r.errCode, ErrorMessage: r.errMsg,
+	}
+}
+
+// NewUser registers one source row.
+type NewUser struct {
+	Row   RowID
+	Line  int
+	Email string // normalized by AddUsers
+	// State is UserPending for a valid row, UserQuarantined for an invalid
+	// one, UserSkipped for a duplicate.
+	State        UserState
+	ErrorCode    string // for quarantined and skipped rows: why
+	ErrorMessage string
+}
+
+// AddUsers registers source rows, so that every row of the source is
+// accounted for. A pending row's email must not belong to another pending
+// row: register duplicates as skipped. Registering a row again with the
+// same line, email and kind does nothing, so a resumed run may repeat it.
+func (j *Journal) AddUsers(ctx context.Context, users []NewUser) error {
+	return j.inBatches(ctx, "register users", len(users), func(w *writeTx, lo, hi int) error {
+		added := make(UserCounts)
+		for _, u := range users[lo:hi] {
+			isNew, err := w.addUser(u)
+			if err != nil {
+				return err
+			}
+			if isNew {
+				added[u.State]++
+			}
+		}
+		if added.Total() == 0 {
+			return nil
+		}
+		return appendEvent(w.tx, Event{Kind: EventUsers, Message: fmt.Sprintf("registered %d rows (%d pending, %d quarantined, %d skipped)",
+			added.Total(), added[UserPending], added[UserQuarantined], added[UserSkipped])})
+	})
+}
+
+func (w *writeTx) addUser(u NewUser) (isNew bool, err error) {
+	rec := userRecord{row: u.Row, line: u.Line, state: u.State, email: NormalizeEmail(u.Email),
+		errCode: u.ErrorCode, errMsg: truncateMessage(u.ErrorMessage)}
+	switch {
+	case u.Row == 0:
+		return false, fmt.Errorf("line %d: row 0 is not a row; rows are numbered from 1", u.Line)
+	case u.State != UserPending && u.State != UserQuarantined && u.State != UserSkipped:
+		return false, fmt.Errorf("%s: a row is registered as pending, quarantined or skipped, not %s", rec.subject(), u.State)
+	case u.State == UserPending && rec.email == "":
+		return false, fmt.Errorf("%s: a pending row needs an email; register it as quarantined", rec.subject())
+	}
+	old, exists, err := w.get(u.Row)
+	if err != nil {
+		return false, err
+	}
+	if exists {
+		if old.line == rec.line && old.email == rec.email && registeredAs(old.state) == u.State {
+			return false, nil
+		}
+		return false, fmt.Errorf("%s is already registered as %s (line %d <%s>); the journal belongs to a different source, or rows were numbered differently",
+			rec.subject(), registeredAs(old.state), old.line, old.email)
+	}
+	if u.State == UserPending {
+		key := []byte(rec.email)
+		if v := w.emails.Get(key); v != nil {
+			other, _, _ := w.get(RowID(keyU64(v)))
+			return false, fmt.Errorf("%s: the email is already used by row %d (line %d); register one of them as skipped",
+				rec.subject(), other.row, other.line)
+		}
+		if err := w.emails.Put(key, rowKey(rec.row)); err != nil {
+			return false, err
+		}
+	}
+	return true, w.save(userRecord{}, rec)
+}
+
+// registeredAs is the state a user was registered in: every user beyond
+// pending started as pending.
+func registeredAs(s UserState) UserState {
+	if s == UserQuarantined || s == UserSkipped {
+		return s
+	}
+	return UserPending
+}
+
+// AssignUsers puts pending users into a stage. Users already in that
+// stage are left as they are, so a resumed run may repeat the call.
+func (j *Journal) AssignUsers(ctx context.Context, stage string, rows []RowID) error {
+	return j.inBatches(ctx, fmt.Sprintf("assign users to stage %q", stage), len(rows), func(w *writeTx, lo, hi int) error {
+		t, err := w.stageTable()
+		if err != nil {
+			return err
+		}
+		s, err := t.byName(stage)
+		if err != nil {
+			return err
+		}
+		if s.State == StageDone || s.State == StageRollingBack || s.State == StageRolledBack {
+			return fmt.Errorf("stage %q is %s; users can only be assigned to a stage that is not finished", s.Name, s.State)
+		}
+		pos := uint32(s.Position)
+		assigned := 0
+		for _, row := range rows[lo:hi] {
+			rec, err := w.mustGet(row)
+			if err != nil {
+				return err
+			}
+			if rec.stage == pos {
+				continue
+			}
+			if rec.stage != 0 {
+				return userTransitionError(rec, UserAssigned, fmt.Sprintf("it is in stage %q already", t.name(rec.stage)))
+			}
+			if !rec.state.CanBecome(UserAssigned) {
+				return userTransitionError(rec, UserAssigned, "only pending users can be assigned to a stage")
+			}
+			old := rec
+			rec.stage, rec.state = pos, UserAssigned
+			if err := w.save(old, rec); err != nil {
+				return err
+			}
+			assigned++
+		}
+		if assigned == 0 {
+			return nil
+		}
+		return appendEvent(w.tx, Event{Kind: EventUsers, Stage: s.Name, Message: fmt.Sprintf("assigned %d users to stage %s", assigned, s.Name)})
+	})
+}
+
+// Outcome is what the target did with one submitted user.
+type Outcome struct {
+	Row          RowID
+	State        UserState // UserInserted, UserUpdated or UserFailed
+	UserID       string    // the target's user_id, when known
+	ErrorCode    string    // required for UserFailed: the target's code (e.g. DUPLICATED_USER)
+	ErrorMessage string    // must not quote password hashes or other secrets
+}
+
+// RecordOutcomes records what the target did with submitted users, in
+// groups of up to maxRecordsPerTx per transaction. Recording the outcome a
+// user already has is allowed (a resumed run replays them) and updates its
+// user_id and error; recording a different one is a *TransitionError.
+// To record the outcomes of a whole chunk and close it atomically, use
+// CompleteChunk.
+func (j *Journal) RecordOutcomes(ctx context.Context, outcomes []Outcome) error {
+	return j.inBatches(ctx, "record outcomes", len(outcomes), func(w *writeTx, lo, hi int) error {
+		tally := make(UserCounts)
+		for _, o := range outcomes[lo:hi] {
+			if err := w.recordOutcome(o, 0); err != nil {
+				return err
+			}
+			tally[o.State]++
+		}
+		return appendEvent(w.tx, Event{Kind: EventUsers, Message: fmt.Sprintf("recorded outcomes for %d users: %d inserted, %d updated, %d failed",
+			tally.Total(), tally[UserInserted], tally[UserUpdated], tally[UserFailed])})
+	})
+}
+
+// recordOutcome applies one outcome; when chunk is not 0 the user must
+// belong to that chunk.
+func (w *writeTx) recordOutcome(o Outcome, chunk ChunkID) error {
+	rec, err := w.mustGet(o.Row)
+	if err != nil {
+		return err
+	}
+	switch {
+	case !o.State.IsOutcome():
+		return userTransitionError(rec, o.State, "an outcome is inserted, updated or failed")
+	case o.State == UserFailed && o.ErrorCode == "":
+		return fmt.Errorf("%s: a failed outcome needs the target's error code", rec.subject())
+	case chunk != 0 && rec.chunk != chunk:
+		return fmt.Errorf("%s is not in chunk %d (it is in chunk %d)", rec.subject(), chunk, rec.chunk)
+	case rec.state != o.State && !rec.state.CanBecome(o.State):
+		return userTransitionError(rec, o.State, "outcomes are recorded for submitted users")
+	}
+	old := rec
+	rec.state = o.State
+	if o.UserID != "" {
+		rec.userID = o.UserID
+	}
+	rec.errCode, rec.errMsg = o.ErrorCode, truncateMessage(o.ErrorMessage)
+	return w.save(old, rec)
+}
+
+// RetryUsers puts failed or rolled-back users of a running stage back to
+// assigned, out of their chunk, to be planned into a new one. Users
+// already assigned are left as they are.
+func (j *Journal) RetryUsers(ctx context.Context, rows []RowID) error {
+	return j.inBatches(ctx, "retry users", len(rows), func(w *writeTx, lo, hi int) error {
+		t, err := w.stageTable()
+		if err != nil {
+			return err
+		}
+		retried := 0
+		for _, row := range rows[lo:hi] {
+			rec, err := w.mustGet(row)
+			if err != nil {
+				return err
+			}
+			if rec.state == UserAssigned {
+				continue
+			}
+			if !rec.state.CanBecome(UserAssigned) {
+				return userTransitionError(rec, UserAssigned, "only failed or rolled-back users can be retried")
+			}
+			if st, _ := t.at(rec.stage); st.State != StageRunning {
+				return userTransitionError(rec, UserAssigned, fmt.Sprintf("its stage %q is %s; start it again first", st.Name, st.State))
+			}
+			old := rec
+			rec.state, rec.chunk, rec.userID, rec.errCode, rec.errMsg = UserAssigned, 0, "", "", ""
+			if err := w.save(old, rec); err != nil {
+				return err
+			}
+			retried++
+		}
+		if retried == 0 {
+			return nil
+		}
+		return appendEvent(w.tx, Event{Kind: EventUsers, Message: fmt.Sprintf("%d users put back for retry", retried)})
+	})
+}
+
+// MarkRolledBack records that inserted users were deleted from the target.
+// Their stage must be rolling back (BeginRollback), so that a crash in the
+// middle of a rollback is resumed as one. Users already rolled back are
+// left as they are.
+func (j *Journal) MarkRolledBack(ctx context.Context, rows []RowID) error {
+	return j.inBatches(ctx, "record rollback", len(rows), func(w *writeTx, lo, hi int) error {
+		t, err := w.stageTable()
+		if err != nil {
+			return err
+		}
+		n := 0
+		for _, row := range rows[lo:hi] {
+			rec, err := w.mustGet(row)
+			if err != nil {
+				return err
+			}
+			if rec.state == UserRolledBack {
+				continue
+			}
+			if !rec.state.CanBecome(UserRolledBack) {
+				return userTransitionError(rec, UserRolledBack, "only inserted users can be rolled back")
+			}
+			if st, _ := t.at(rec.stage); st.State != StageRollingBack {
+				return userTransitionError(rec, UserRolledBack, fmt.Sprintf("its stage %q is %s; begin its rollback first", st.Name, st.State))
+			}
+			old := rec
+			rec.state = UserRolledBack
+			if err := w.save(old, rec); err != nil {
+				return err
+			}
+			n++
+		}
+		if n == 0 {
+			return nil
+		}
+		return appendEvent(w.tx, Event{Kind: EventUsers, Message: fmt.Sprintf("%d users recorded as deleted by rollback", n)})
+	})
+}
+
+// User returns one user by row.
+func (j *Journal) User(row RowID) (User, error) {
+	var u User
+	err := j.view(func(tx *bolt.Tx) error {
+		t, err := loadStages(tx)
+		if err != nil {
+			return err
+		}
+		v := tx.Bucket(bucketUsers).Get(rowKey(row))
+		if v == nil {
+			return fmt.Errorf("user row %d: %w", row, ErrNotFound)
+		}
+		rec, err := decodeUserRecord(row, v)
+		u = rec.user(t)
+		return err
+	})
+	return u, err
+}
+
+// UserByEmail returns the valid (not quarantined or skipped) user with
+// this email.
+func (j *Journal) UserByEmail(email string) (User, error) {
+	email = NormalizeEmail(email)
+	var u User
+	err := j.view(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketEmails).Get([]byte(email))
+		if v == nil {
+			return fmt.Errorf("user <%s>: %w", email, ErrNotFound)
+		}
+		row := RowID(keyU64(v))
+		t, err := loadStages(tx)
+		if err != nil {
+			return err
+		}
+		rec, err := decodeUserRecord(row, tx.Bucket(bucketUsers).Get(rowKey(row)))
+		u = rec.user(t)
+		return err
+	})
+	return u, err
+}
+
+// UserFilter selects users. The zero value selects every user.
+type UserFilter struct {
+	Stage  string      // only users of this stage; "" for any
+	States []UserState // only users in one of these states; empty for any
+}
+
+// usersPageSize is how many users one read transaction collects. Pages
+// keep read transactions short, so the caller may write to the journal
+// while iterating: bbolt cannot grow its file while a read transaction is
+// open, and a writer waiting on the caller's own read would deadlock.
+const usersPageSize = 1000
+
+// Users iterates over the users that match f, in row order. The caller may
+// change the journal while iterating: each user is visited once, as it was
+// when its page was read.
+func (j *Journal) Users(ctx context.Context, f UserFilter) iter.Seq2[User, error] {
+	return func(yield func(User, error) bool) {
+		var after RowID
+		for {
+			if err := ctx.Err(); err != nil {
+				yield(User{}, err)
+				return
+			}
+			page, next, err := j.usersPage(f, after)
+			if err != nil {
+				yield(User{}, err)
+				return
+			}
+			for _, u := range page {
+				if !yield(u, nil) {
+					return
+				}
+			}
+			if next == 0 {
+				return
+			}
+			after = next
+		}
+	}
+}
+
+// usersPage returns up to usersPageSize matching users after row `after`,
+// and the row to continue after (0 at the end).
+func (j *Journal) usersPage(f UserFilter, after RowID) ([]User, RowID, error) {
+	var page []User
+	var next RowID
+	err := j.view(func(tx *bolt.Tx) error {
+		t, err := loadStages(tx)
+		if err != nil {
+			return err
+		}
+		var stage uint32
+		if f.Stage != "" {
+			s, err := t.byName(f.Stage)
+			if err != nil {
+				return err
+			}
+			stage = uint32(s.Position)
+		}
+		var want [numUserStates + 1]bool
+		for _, s := range f.States {
+			if s.valid() {
+				want[s] = true
+			}
+		}
+		c := tx.Bucket(bucketUsers).Cursor()
+		for k, v := c.Seek(rowKey(after + 1)); k != nil; k, v = c.Next() {
+			if len(f.States) > 0 && !want[peekUserState(v)] {
+				continue
+			}
+			if stage != 0 {
+				if s, ok := peekUserStage(v); ok && s != stage {
+					continue // a corrupt record falls through to the decoder's error
+				}
+			}
+			rec, err := decodeUserRecord(RowID(keyU64(k)), v)
+			if err != nil {
+				return err
+			}
+			page = append(page, rec.user(t))
+			if len(page) == usersPageSize {
+				next = rec.row
+				return nil
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("read users: %w", err)
+	}
+	return page, next, nil
+}
+
+// CollectUsers gathers Users(ctx, f) into a slice: convenient for small
+// selections and tests.
+func (j *Journal) CollectUsers(ctx context.Context, f UserFilter) ([]User, error) {
+	var out []User
+	for u, err := range j.Users(ctx, f) {
+		if err != nil {
+			return out, err
+		}
+		out = append(out, u)
+	}
+	return slices.Clip(out), nil
+}
