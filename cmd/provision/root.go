@@ -14,7 +14,10 @@ func newRootCmd() *cobra.Command {
 automatic or bulk migration), validates legacy exports against Auth0's import
 rules, proves that password hashes verify before anything is sent, and runs
 staged migrations with a crash-safe local journal.`,
-		Example: `  # Check an export: every problem with its line, field and a fix
+		Example: `  # Open the assistant (the bundled demo on first run)
+  provision
+
+  # Check an export: every problem with its line, field and a fix
   provision validate users.csv
 
   # Prove known passwords verify against the converted hashes
@@ -31,6 +34,10 @@ staged migrations with a crash-safe local journal.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError("%v (see '%s --help')", err, c.CommandPath())
 	})
+	var workspaceDir string
+	addWorkspaceFlag(root, &workspaceDir)
+	root.Args = cobra.NoArgs
+	root.RunE = func(cmd *cobra.Command, _ []string) error { return runTUI(cmd, workspaceDir) }
 	root.AddCommand(
 		newVersionCmd(),
 		newValidateCmd(),

@@ -1,6 +1,3 @@
-// Package source streams user records out of legacy exports (CSV, JSON array,
-// NDJSON, Auth0 user exports) and maps their columns onto Auth0 import
-// fields. Memory stays flat whatever the file size: one record at a time.
 package source
 
 // Row is one source record, mapped onto Auth0's import fields but not yet
@@ -10,7 +7,7 @@ package source
 // importuser.User.
 type Row struct {
 	// Line is the 1-based line where the record starts (a CSV header is line 1).
-	Line int
+	Line int `csv:"-"`
 
 	Email         string `csv:"email"`
 	EmailVerified string `csv:"email_verified"`
@@ -36,15 +33,20 @@ type Row struct {
 	PasswordEncoding   string `csv:"password_encoding"`
 
 	// Broken is set when the record could not be read as a record at all
-	// (wrong field count, bad quoting, invalid JSON). The other fields may
-	// be empty; Raw still holds what could be recovered.
-	Broken error
+	// (wrong field count, bad quoting, invalid JSON); it is then a
+	// *RecordError. The other fields may be empty; RawCells or RawJSON
+	// still hold what could be recovered.
+	Broken error `csv:"-"`
 
-	// Raw is the record as it was in the file: the CSV cells (aligned with
-	// Reader.Header) or, for JSON sources, the object's bytes. Quarantine
-	// files are written from it, so a rejected row is kept exactly.
-	RawCells []string
-	RawJSON  []byte
+	// RawCells and RawJSON are the record as it was in the file: the CSV
+	// cells (aligned with Reader.Header) or, for JSON sources, the
+	// element's bytes. Quarantine files are written from them, so a rejected
+	// row is kept exactly. For a broken CSV record whose quoting could not
+	// be parsed, RawCells is its line split at the delimiter, so that a
+	// spreadsheet shows the stray quote where it was. Both belong to the
+	// Row: they stay valid after the next Reader.Next.
+	RawCells []string `csv:"-"`
+	RawJSON  []byte   `csv:"-"`
 }
 
 // Fields lists the field names a column may map to, in Auth0's order.
@@ -53,4 +55,30 @@ var Fields = []string{
 	"given_name", "family_name", "name", "nickname", "picture", "blocked",
 	"app_metadata", "user_metadata", "mfa_factors",
 	"password_hash", "custom_password_hash", "password_algorithm", "password_salt", "salt_position", "password_encoding",
+}
+
+// fieldPtrs[i] points at the value of Fields[i] in a Row; the JSON reader
+// fills a Row through it.
+var fieldPtrs = [...]func(*Row) *string{
+	func(r *Row) *string { return &r.Email },
+	func(r *Row) *string { return &r.EmailVerified },
+	func(r *Row) *string { return &r.PhoneNumber },
+	func(r *Row) *string { return &r.PhoneVerified },
+	func(r *Row) *string { return &r.UserID },
+	func(r *Row) *string { return &r.Username },
+	func(r *Row) *string { return &r.GivenName },
+	func(r *Row) *string { return &r.FamilyName },
+	func(r *Row) *string { return &r.Name },
+	func(r *Row) *string { return &r.Nickname },
+	func(r *Row) *string { return &r.Picture },
+	func(r *Row) *string { return &r.Blocked },
+	func(r *Row) *string { return &r.AppMetadata },
+	func(r *Row) *string { return &r.UserMetadata },
+	func(r *Row) *string { return &r.MFAFactors },
+	func(r *Row) *string { return &r.PasswordHash },
+	func(r *Row) *string { return &r.CustomPasswordHash },
+	func(r *Row) *string { return &r.PasswordAlgorithm },
+	func(r *Row) *string { return &r.PasswordSalt },
+	func(r *Row) *string { return &r.SaltPosition },
+	func(r *Row) *string { return &r.PasswordEncoding },
 }
