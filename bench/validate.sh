@@ -29,7 +29,7 @@ for _ in 1 2 3; do
   code=$?
   set -e
   [ "$code" -le 3 ] || { echo "validate failed ($code)"; exit 1; }
-  read -r t kb <"$tmp/time"
+  read -r t kb < <(tail -n 1 "$tmp/time")
   best_val=$(awk -v a="$t" -v b="${best_val:-999999}" 'BEGIN{print (a<b)?a:b}')
   [ "$kb" -gt "$rss" ] && rss=$kb
 done

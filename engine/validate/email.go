@@ -109,12 +109,13 @@ func domainProblem(d string) string {
 	if len(d) > 253 {
 		return "the domain is too long"
 	}
-	labels := strings.Split(d, ".")
-	if len(labels) < 2 {
+	if strings.IndexByte(d, '.') < 0 {
 		return "the domain has no dot"
 	}
-	for _, l := range labels {
-		if l == "" {
+	for rest := d; rest != ""; {
+		l, tail, more := strings.Cut(rest, ".")
+		rest = tail
+		if l == "" || more && rest == "" {
 			return "the domain has an empty label (two dots in a row, or a dot at an end)"
 		}
 		if len(l) > 63 {

@@ -129,16 +129,18 @@ var reservedAppMetadataKeys = map[string]bool{
 }
 
 // checkMetadata requires a JSON object and, for app_metadata, no reserved
-// top-level key. It returns the compacted JSON.
+// top-level key. The text is kept as it is: encoding/json compacts a
+// RawMessage when the user is marshalled, so compacting here would only
+// cost a copy on every row.
 func checkMetadata(field, raw string) (json.RawMessage, []Finding) {
 	text := strings.TrimSpace(raw)
 	if text == "" {
 		return nil, nil
 	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, []byte(text)); err != nil || text[0] != '{' {
+	doc := []byte(text)
+	if text[0] != '{' || !json.Valid(doc) {
 		why := "is not valid JSON"
-		if err == nil {
+		if json.Valid(doc) {
 			why = "is JSON but not an object"
 		}
 		return nil, []Finding{{Field: field, Code: CodeMetadataInvalid, Severity: SeverityError,
@@ -146,15 +148,10 @@ func checkMetadata(field, raw string) (json.RawMessage, []Finding) {
 			Hint:    `write a JSON object such as {"plan":"gold"}; in CSV, double every quote inside the cell`}}
 	}
 	if field != "app_metadata" {
-		return buf.Bytes(), nil
-	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(buf.Bytes(), &top); err != nil {
-		return nil, []Finding{{Field: field, Code: CodeMetadataInvalid, Severity: SeverityError,
-			Message: fmt.Sprintf("%s is not a JSON object: %v", field, err), Hint: "correct the JSON"}}
+		return doc, nil
 	}
 	var out []Finding
-	for k := range top {
+	for _, k := range topLevelKeys(doc) {
 		if reservedAppMetadataKeys[k] {
 			out = append(out, Finding{Field: field, Code: CodeMetadataReservedKey, Severity: SeverityError,
 				Message: fmt.Sprintf("app_metadata uses the key %q, which Auth0 reserves", k),
@@ -165,7 +162,58 @@ func checkMetadata(field, raw string) (json.RawMessage, []Finding) {
 		sortFindings(out)
 		return nil, out
 	}
-	return buf.Bytes(), nil
+	return doc, nil
+}
+
+// topLevelKeys lists the keys of a valid JSON object without
+// decoding its values: app_metadata is checked on every row, and a map
+// decode would allocate for every value only to read the keys.
+func topLevelKeys(obj []byte) []string {
+	var keys []string
+	depth := 0
+	for i := 0; i < len(obj); i++ {
+		switch c := obj[i]; c {
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		case '"':
+			end := i + 1
+			for ; end < len(obj) && obj[end] != '"'; end++ {
+				if obj[end] == '\\' {
+					end++
+				}
+			}
+			if depth == 1 && isKey(obj[end+1:]) {
+				key := obj[i+1 : end]
+				if bytes.IndexByte(key, '\\') < 0 {
+					keys = append(keys, string(key))
+				} else {
+					var k string
+					if err := json.Unmarshal(obj[i:end+1], &k); err == nil {
+						keys = append(keys, k)
+					}
+				}
+			}
+			i = end
+		}
+	}
+	return keys
+}
+
+// isKey reports whether the text after a string is a colon, i.e. the
+// string was an object key.
+func isKey(after []byte) bool {
+	for _, c := range after {
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		case ':':
+			return true
+		}
+		return false
+	}
+	return false
 }
 
 // nameLimit is a profile field's length rule. Auth0's pages disagree for
