@@ -56,19 +56,21 @@ func parseBool(field, raw string) (*bool, *Finding) {
 	if v == "" {
 		return nil, nil
 	}
-	var b bool
 	switch strings.ToLower(v) {
 	case "true", "1", "yes", "y", "t":
-		b = true
+		return &boolTrue, nil
 	case "false", "0", "no", "n", "f":
-		b = false
+		return &boolFalse, nil
 	default:
 		return nil, &Finding{Field: field, Code: CodeInvalidBoolean, Severity: SeverityError,
 			Message: fmt.Sprintf("%s is %q, which is not a boolean", field, clip(v)),
 			Hint:    "use true/false, 1/0 or yes/no, or leave it empty"}
 	}
-	return &b, nil
 }
+
+// boolTrue and boolFalse back every parsed boolean: one allocation per
+// field per row adds up over millions of rows. Never write through them.
+var boolTrue, boolFalse = true, false
 
 const maxUserID = 255
 

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"sync"
 
 	"provision/engine/source"
 )
@@ -26,9 +28,11 @@ type RunOptions struct {
 // Run validates every record r yields. Unknown columns are reported once,
 // at the line where they were first seen, before that row's findings.
 //
-// Reading (CSV/JSON decoding) and checking run on two goroutines joined by
-// a channel of row batches, so a file takes about as long as the slower of
-// the two rather than their sum. Results still come out in source order.
+// It is a pipeline, because a million-row file is the normal case: one
+// goroutine reads (CSV/JSON decoding), a few check rows in batches (every
+// rule that needs no other row, the hash conversion), and this goroutine
+// takes the batches back in source order for what must be sequential: the
+// duplicate index, the report, canaries and OnResult.
 func Run(ctx context.Context, r source.Reader, opts RunOptions) (*Report, error) {
 	rep := newReport(opts.File, string(r.Format()))
 	v := New(opts.Options)
@@ -41,11 +45,32 @@ func Run(ctx context.Context, r source.Reader, opts RunOptions) (*Report, error)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	batches := make(chan rowBatch, 4)
-	free := make(chan []rowItem, 6)
-	go readBatches(ctx, r, batches, free)
+	ordered := make(chan *rowBatch, 8) // batches in source order, possibly still being checked
+	work := make(chan *rowBatch, 8)
+	go readBatches(ctx, r, rerun, ordered, work)
+	var workers sync.WaitGroup
+	for range checkWorkers() {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for b := range work {
+				for i := range b.items {
+					if it := &b.items[i]; it.hasRow {
+						it.res = v.checkRecord(it.row)
+					}
+				}
+				close(b.checked)
+			}
+		}()
+	}
+	defer workers.Wait()
 
-	for b := range batches {
+	for b := range ordered {
+		select {
+		case <-b.checked:
+		case <-ctx.Done():
+			return rep, ctx.Err()
+		}
 		for i := range b.items {
 			it := &b.items[i]
 			for _, u := range it.unknown {
@@ -54,24 +79,18 @@ func Run(ctx context.Context, r source.Reader, opts RunOptions) (*Report, error)
 			if !it.hasRow {
 				continue
 			}
-			if rerun {
-				unneutralizeRow(&it.row)
-			}
-			res := v.Check(it.row)
-			rep.addResult(&res, opts.MaxFindings)
-			canaries.observe(&res)
+			res := &it.res
+			v.claimKeys(res)
+			rep.addResult(res, opts.MaxFindings)
+			canaries.observe(res)
 			if opts.OnResult != nil {
-				if err := opts.OnResult(&res); err != nil {
+				if err := opts.OnResult(res); err != nil {
 					return rep, err
 				}
 			}
 			if opts.OnProgress != nil && rep.Rows%every == 0 {
 				opts.OnProgress(rep.Rows)
 			}
-		}
-		select {
-		case free <- b.items[:0]:
-		default:
 		}
 		if b.err != nil {
 			if errors.Is(b.err, context.Canceled) || errors.Is(b.err, context.DeadlineExceeded) {
@@ -90,6 +109,11 @@ func Run(ctx context.Context, r source.Reader, opts RunOptions) (*Report, error)
 	return rep, nil
 }
 
+// checkWorkers leaves one processor for reading when there are several.
+func checkWorkers() int {
+	return max(1, runtime.GOMAXPROCS(0)-1)
+}
+
 func unknownColumnFinding(u source.UnknownColumn) Finding {
 	return Finding{Line: u.Line, Field: "*", Code: CodeUnknownColumn, Severity: SeverityWarning,
 		Message: fmt.Sprintf("column %q maps to no Auth0 field and is ignored", clip(u.Name)),
@@ -100,47 +124,44 @@ const batchSize = 512
 
 type rowItem struct {
 	row     source.Row
-	hasRow  bool                   // false for an item that only carries unknown columns
-	unknown []source.UnknownColumn // columns first seen at this row
+	hasRow  bool // false for an item that only carries unknown columns
+	unknown []source.UnknownColumn
+	res     Result
 }
 
 type rowBatch struct {
-	items []rowItem
-	err   error // reading stopped: the last batch
+	items   []rowItem
+	checked chan struct{} // closed once every row has been checked
+	err     error         // reading stopped: the last batch
 }
 
-// readBatches reads r to the end (or ctx's end) and closes out. A reader's
-// Unknown list is sampled here, on the reading goroutine, so the consumer
-// never touches the reader.
-// Batches come back through free to be reused: a batch is a few hundred
-// kilobytes, and allocating one per 512 rows feeds the garbage collector for
-// nothing.
-func readBatches(ctx context.Context, r source.Reader, out chan<- rowBatch, free <-chan []rowItem) {
-	defer close(out)
+// readBatches reads r to the end (or ctx's end), handing each batch both to
+// the checkers (work) and, in order, to the consumer (ordered). A reader's
+// Unknown list is sampled here, on the reading goroutine, so no other
+// goroutine touches the reader.
+func readBatches(ctx context.Context, r source.Reader, rerun bool, ordered, work chan<- *rowBatch) {
+	defer close(ordered)
+	defer close(work)
+	send := func(b *rowBatch) bool {
+		for _, ch := range []chan<- *rowBatch{ordered, work} {
+			select {
+			case ch <- b:
+			case <-ctx.Done():
+				return false
+			}
+		}
+		return true
+	}
+	newBatch := func() *rowBatch {
+		return &rowBatch{items: make([]rowItem, 0, batchSize), checked: make(chan struct{})}
+	}
 	seen := 0
-	send := func(b rowBatch) bool {
-		select {
-		case out <- b:
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
-	// A header-only file still owes its unknown-column warnings, so they
-	// are sampled before the first row too.
-	newBatch := func() rowBatch {
-		select {
-		case items := <-free:
-			clear(items[:cap(items)])
-			return rowBatch{items: items}
-		default:
-			return rowBatch{items: make([]rowItem, 0, batchSize)}
-		}
-	}
 	b := newBatch()
 	for {
 		row, err := r.Next()
 		var it rowItem
+		// Sampled before the row too, so a header-only file still owes
+		// its unknown-column warnings.
 		if unk := r.Unknown(); len(unk) > seen {
 			it.unknown = append([]source.UnknownColumn(nil), unk[seen:]...)
 			seen = len(unk)
@@ -150,11 +171,13 @@ func readBatches(ctx context.Context, r source.Reader, out chan<- rowBatch, free
 				b.err = err
 			}
 			if len(it.unknown) > 0 {
-				// Columns with no row to carry them: a header-only file.
 				b.items = append(b.items, it)
 			}
 			send(b)
 			return
+		}
+		if rerun {
+			unneutralizeRow(&row)
 		}
 		it.row, it.hasRow = row, true
 		b.items = append(b.items, it)

@@ -38,6 +38,8 @@ type Result struct {
 	// JSON is User marshalled for an import file, set when
 	// Options.MaxUserBytes is.
 	JSON []byte
+	keys [3]dupKey // email, username, user_id, hashed by checkRecord
+
 	// Duplicate marks a row quarantined only because an earlier row has
 	// the same email, username or user_id: the reconciliation counts it as
 	// skipped, not as failed.
@@ -62,6 +64,14 @@ func New(opts Options) *Validator {
 
 // Check validates one row and converts it to an import user.
 func (v *Validator) Check(row source.Row) Result {
+	res := v.checkRecord(row)
+	v.claimKeys(&res)
+	return res
+}
+
+// checkRecord applies every rule that needs no other row. It only reads
+// v.opts, so Run calls it from several goroutines at once.
+func (v *Validator) checkRecord(row source.Row) Result {
 	res := Result{Line: row.Line, Row: row}
 	if row.Broken != nil {
 		res.Quarantined = true
@@ -94,7 +104,7 @@ func (v *Validator) Check(row source.Row) Result {
 		u.PhoneNumber, _ = c.one(checkPhone(p))
 	}
 	u.GivenName, u.FamilyName, u.Name, u.Nickname = row.GivenName, row.FamilyName, row.Name, row.Nickname
-	for i, val := range []string{u.GivenName, u.FamilyName, u.Name, u.Nickname} {
+	for i, val := range [...]string{u.GivenName, u.FamilyName, u.Name, u.Nickname} {
 		if val != "" {
 			c.addPtr(checkNameLength(nameLimits[i], val))
 		}
@@ -123,11 +133,15 @@ func (v *Validator) Check(row source.Row) Result {
 	if !c.failed && v.opts.MaxUserBytes > 0 {
 		res.JSON = v.marshalWithin(&c, u)
 	}
-	if !c.failed {
-		v.checkDuplicates(&c, u, &res)
-	}
 	res.Findings = c.findings
 	res.Quarantined = c.failed
+	if !c.failed {
+		for i, value := range [...]string{u.Email, u.Username, u.UserID} {
+			if value != "" {
+				res.keys[i] = keyOf(value)
+			}
+		}
+	}
 	return res
 }
 
@@ -225,47 +239,52 @@ func (v *Validator) readyMadeCustom(c *checker, text string, u *importuser.User)
 	return hashes.Result{Family: ch.Algorithm, Importable: true, Custom: &ch}
 }
 
-func (v *Validator) checkDuplicates(c *checker, u *importuser.User, res *Result) {
-	type key struct {
+// claimKeys is the duplicate check: the first valid row with an email,
+// username or user_id keeps it, and a later row with the same one is
+// quarantined, naming the first. It must see rows in source order.
+func (v *Validator) claimKeys(res *Result) {
+	if res.Quarantined {
+		return
+	}
+	u := &res.User
+	keys := [...]struct {
 		idx   *dupIndex
 		field string
 		code  string
 		value string
-		k     dupKey
-	}
-	// A fixed array, not a slice: this runs on every row.
-	keys := [3]key{
-		{idx: &v.emails, field: "email", code: CodeDuplicateEmail, value: u.Email},
-		{idx: &v.usernames, field: "username", code: CodeDuplicateUsername, value: u.Username},
-		{idx: &v.userID, field: "user_id", code: CodeDuplicateUserID, value: u.UserID},
+	}{
+		{&v.emails, "email", CodeDuplicateEmail, u.Email},
+		{&v.usernames, "username", CodeDuplicateUsername, u.Username},
+		{&v.userID, "user_id", CodeDuplicateUserID, u.UserID},
 	}
 	var sink uint64
-	for i := range keys {
-		if keys[i].value != "" {
-			keys[i].k = keyOf(keys[i].value)
-			sink |= keys[i].idx.touch(keys[i].k)
+	for i, k := range keys {
+		if k.value != "" {
+			sink |= k.idx.touch(res.keys[i])
 		}
 	}
 	v.sink = sink // keeps the loads from being optimised away
-	for _, k := range keys {
+	for i, k := range keys {
 		if k.value == "" {
 			continue
 		}
-		if first, dup := k.idx.lookup(k.k); dup {
-			c.add(Finding{Field: k.field, Code: k.code, Severity: SeverityError,
+		if first, dup := k.idx.lookup(res.keys[i]); dup {
+			res.Findings = append(res.Findings, Finding{Line: res.Line, Field: k.field, Code: k.code, Severity: SeverityError,
 				Message: fmt.Sprintf("%s %q already appears on line %d; the first occurrence is kept", k.field, clip(k.value), first),
 				Hint:    fmt.Sprintf("merge the two accounts, or change the %s of one of them", k.field)})
 			res.Duplicate = true
 		}
 	}
 	if res.Duplicate {
+		res.Quarantined = true
+		res.JSON = nil
 		return
 	}
 	// Only valid rows claim their keys, so that a later valid copy of a
 	// quarantined row can still be imported.
-	for _, k := range keys {
+	for i, k := range keys {
 		if k.value != "" {
-			k.idx.add(k.k, res.Line)
+			k.idx.add(res.keys[i], res.Line)
 		}
 	}
 }
