@@ -39,10 +39,13 @@ staged migrations with a crash-safe local journal.`,
 	root.Args = cobra.NoArgs
 	root.RunE = func(cmd *cobra.Command, _ []string) error { return runTUI(cmd, workspaceDir) }
 	root.AddCommand(
-		newVersionCmd(),
 		newValidateCmd(),
 		newExportCmd(),
+		newPlanCmd(),
+		newApplyCmd(),
+		newRemainingCmd(),
 		newSandboxCmd(),
+		newVersionCmd(),
 	)
 	return root
 }
