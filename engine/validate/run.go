@@ -18,7 +18,9 @@ type RunOptions struct {
 	MaxFindings int    // findings kept in the report; 0 = all
 	Canaries    *Canaries
 	// OnResult sees every row's result in source order (quarantine
-	// writer, exporters). An error stops the run.
+	// writer, exporters). The Result is only valid during the call: Run
+	// reuses its memory for later rows, so copy what you keep. An error
+	// stops the run.
 	OnResult func(*Result) error
 	// OnProgress is called every ProgressEvery rows with the count so far.
 	OnProgress    func(rows int)
@@ -47,7 +49,8 @@ func Run(ctx context.Context, r source.Reader, opts RunOptions) (*Report, error)
 	defer cancel()
 	ordered := make(chan *rowBatch, 8) // batches in source order, possibly still being checked
 	work := make(chan *rowBatch, 8)
-	go readBatches(ctx, r, rerun, ordered, work)
+	free := make(chan *rowBatch, 16)
+	go readBatches(ctx, r, rerun, ordered, work, free)
 	var workers sync.WaitGroup
 	for range checkWorkers() {
 		workers.Add(1)
@@ -90,6 +93,12 @@ func Run(ctx context.Context, r source.Reader, opts RunOptions) (*Report, error)
 			}
 			if opts.OnProgress != nil && rep.Rows%every == 0 {
 				opts.OnProgress(rep.Rows)
+			}
+		}
+		if b.err == nil {
+			select {
+			case free <- b:
+			default:
 			}
 		}
 		if b.err != nil {
@@ -138,8 +147,10 @@ type rowBatch struct {
 // readBatches reads r to the end (or ctx's end), handing each batch both to
 // the checkers (work) and, in order, to the consumer (ordered). A reader's
 // Unknown list is sampled here, on the reading goroutine, so no other
-// goroutine touches the reader.
-func readBatches(ctx context.Context, r source.Reader, rerun bool, ordered, work chan<- *rowBatch) {
+// goroutine touches the reader. The consumer hands finished batches back
+// through free: a batch is several hundred kilobytes, and allocating (and
+// zeroing) a new one every 512 rows is a good part of a large file's cost.
+func readBatches(ctx context.Context, r source.Reader, rerun bool, ordered, work chan<- *rowBatch, free <-chan *rowBatch) {
 	defer close(ordered)
 	defer close(work)
 	send := func(b *rowBatch) bool {
@@ -153,7 +164,15 @@ func readBatches(ctx context.Context, r source.Reader, rerun bool, ordered, work
 		return true
 	}
 	newBatch := func() *rowBatch {
-		return &rowBatch{items: make([]rowItem, 0, batchSize), checked: make(chan struct{})}
+		select {
+		case b := <-free:
+			clear(b.items) // drop the last rows' strings for the collector
+			b.items = b.items[:0]
+			b.checked = make(chan struct{})
+			return b
+		default:
+			return &rowBatch{items: make([]rowItem, 0, batchSize), checked: make(chan struct{})}
+		}
 	}
 	seen := 0
 	b := newBatch()
