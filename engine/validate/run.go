@@ -59,7 +59,7 @@ func Run(ctx context.Context, r source.Reader, opts RunOptions) (*Report, error)
 			for b := range work {
 				for i := range b.items {
 					if it := &b.items[i]; it.hasRow {
-						it.res = v.checkRecord(it.row)
+						v.checkRecord(&it.row, &it.res)
 					}
 				}
 				close(b.checked)

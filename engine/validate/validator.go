@@ -64,15 +64,18 @@ func New(opts Options) *Validator {
 
 // Check validates one row and converts it to an import user.
 func (v *Validator) Check(row source.Row) Result {
-	res := v.checkRecord(row)
+	var res Result
+	v.checkRecord(&row, &res)
 	v.claimKeys(&res)
 	return res
 }
 
 // checkRecord applies every rule that needs no other row. It only reads
 // v.opts, so Run calls it from several goroutines at once.
-func (v *Validator) checkRecord(row source.Row) Result {
-	res := Result{Line: row.Line, Row: row}
+// res is written in place (Run's batches hold the results) and must be
+// the zero Result.
+func (v *Validator) checkRecord(row *source.Row, res *Result) {
+	res.Line, res.Row = row.Line, *row
 	if row.Broken != nil {
 		res.Quarantined = true
 		res.Hash.Family = "none"
@@ -83,7 +86,7 @@ func (v *Validator) checkRecord(row source.Row) Result {
 		}
 		res.Findings = []Finding{{Line: row.Line, Field: "*", Code: CodeBrokenRecord, Severity: SeverityError,
 			Message: msg, Hint: "repair the record and run again; the rest of the file was read normally"}}
-		return res
+		return
 	}
 	c := checker{line: row.Line}
 	u := &res.User
@@ -142,7 +145,6 @@ func (v *Validator) checkRecord(row source.Row) Result {
 			}
 		}
 	}
-	return res
 }
 
 // marshalWithin marshals u as the import file will hold it and checks that
@@ -167,7 +169,7 @@ func (v *Validator) marshalWithin(c *checker, u *importuser.User) []byte {
 }
 
 // convertPassword fills u's password_hash or custom_password_hash.
-func (v *Validator) convertPassword(c *checker, row source.Row, u *importuser.User) hashes.Result {
+func (v *Validator) convertPassword(c *checker, row *source.Row, u *importuser.User) hashes.Result {
 	custom := strings.TrimSpace(row.CustomPasswordHash)
 	legacy := strings.TrimSpace(row.PasswordHash)
 	if custom != "" && legacy != "" {
