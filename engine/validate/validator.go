@@ -72,10 +72,9 @@ func (v *Validator) Check(row source.Row) Result {
 
 // checkRecord applies every rule that needs no other row. It only reads
 // v.opts, so Run calls it from several goroutines at once.
-// res is written in place (Run's batches hold the results) and must be
-// the zero Result.
+// res is written in place: Run's batches hold the results, and reuse them.
 func (v *Validator) checkRecord(row *source.Row, res *Result) {
-	res.Line, res.Row = row.Line, *row
+	*res = Result{Line: row.Line, Row: *row}
 	if row.Broken != nil {
 		res.Quarantined = true
 		res.Hash.Family = "none"
