@@ -28,7 +28,7 @@ validate=$(best secs "$tmp/provision" validate "$tmp/users.csv" --format json --
 export_s=$(secs "$tmp/provision" export "$tmp/users.csv" --out "$tmp/export" --format json)
 migrate=$(secs "$tmp/provision" migrate "$tmp/users.csv" --workspace "$tmp/ws" --target "file:$tmp/out" --stages canary:50,wave:10%,rest --yes --no-verify --format json)
 migrate_rss=$(tail -n1 "$tmp/time" | awk '{printf "%.0f", $2/1024}')
-grep -E 'registered|stages:|stage [a-z]+ done|finished' "$tmp/err" | sed 's/^/  migrate: /' >"$tmp/timeline" || true
+grep -E 'fingerprinting|registered|stages:|stage [a-z]+ done|finished' "$tmp/err" | sed 's/^/  migrate: /' >"$tmp/timeline" || true
 status=$(best secs "$tmp/provision" status --workspace "$tmp/ws")
 report=$(secs "$tmp/provision" report --workspace "$tmp/ws" --format json --no-fix-file)
 journal_mb=$(stat -c %s "$tmp/ws/journal.db" | awk '{printf "%.0f", $1/1e6}')

@@ -280,11 +280,11 @@ func applyPlan(cmd *cobra.Command, dir string, o *migration.Options) error {
 // mergeRecorded takes what a resumed run was started with from its
 // journal, refusing flags that contradict it.
 func mergeRecorded(cmd *cobra.Command, journal string, o *migration.Options) error {
-	meta, err := migration.Inspect(journal)
+	recorded, err := migration.Inspect(journal)
 	if err != nil {
 		return err
 	}
-	rec := meta.Settings
+	rec := recorded.Settings
 	flags := cmd.Flags()
 	conflict := func(flag, given, recorded string) error {
 		return usageError("--%s %s: this run was started with %s, and a run cannot change it halfway (start a new --workspace instead)", flag, given, recorded)
@@ -302,6 +302,30 @@ func mergeRecorded(cmd *cobra.Command, journal string, o *migration.Options) err
 	o.Settings = rec
 	if !flags.Changed("stages") {
 		o.Stages = nil
+	}
+	// The source is read as it was the first time, unless a flag says
+	// otherwise (and the engine then refuses the difference).
+	if ss := recorded.SourceSettings; ss != nil {
+		src := ss.Source()
+		if !flags.Changed("input-format") {
+			o.SourceOptions.Format = src.Format
+		}
+		if !flags.Changed("delimiter") {
+			o.SourceOptions.Delimiter = src.Delimiter
+		}
+		if !flags.Changed("map") {
+			o.SourceOptions.Mapping = src.Mapping
+		}
+		v := ss.Validate(o.Validate.HashDefaults.Salt)
+		if !flags.Changed("username-length") {
+			o.Validate.Username = v.Username
+		}
+		if o.Validate.HashDefaults.Algorithm == "" && o.Validate.HashDefaults.Salt == "" {
+			o.Validate.HashDefaults = v.HashDefaults
+		}
+		if !flags.Changed("max-file-size") {
+			o.MaxFileBytes = ss.MaxFileBytes
+		}
 	}
 	return nil
 }

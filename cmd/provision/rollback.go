@@ -46,7 +46,7 @@ AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET or --auth0-credentials.`,
 				dir = workspace.DefaultDir
 			}
 			path := workspaceJournal(dir)
-			meta, err := migration.Inspect(path)
+			rec, err := migration.Inspect(path)
 			if err != nil {
 				return err
 			}
@@ -54,12 +54,12 @@ AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET or --auth0-credentials.`,
 			if err != nil {
 				return err
 			}
-			t, err := openTarget(cmd.Context(), cmd.ErrOrStderr(), meta.Settings.Target, meta.Settings.ConnectionID, auth0Credentials)
+			t, err := openTarget(cmd.Context(), cmd.ErrOrStderr(), rec.Settings.Target, rec.Settings.ConnectionID, auth0Credentials)
 			if err != nil {
 				return err
 			}
 			if !yes && inserted > 0 {
-				q := fmt.Sprintf("Delete the %d users that stage %s inserted from %s?", inserted, stage, meta.Settings.Target)
+				q := fmt.Sprintf("Delete the %d users that stage %s inserted from %s?", inserted, stage, rec.Settings.Target)
 				if err := confirmOrYes(cmd, q); err != nil {
 					return err
 				}

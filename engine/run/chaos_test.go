@@ -36,7 +36,7 @@ func TestChaosKillAndResume(t *testing.T) {
 	// kills to land in, whatever the machine. bench/chaos.sh raises every
 	// number through the environment.
 	users := chaosParam(t, "CHAOS_USERS", 3000)
-	maxKills := chaosParam(t, "CHAOS_KILLS", 40)
+	maxKills := chaosParam(t, "CHAOS_KILLS", 30)
 	jobDuration := time.Duration(chaosParam(t, "CHAOS_JOB_MS", 250)) * time.Millisecond
 	fileBytes := chaosParam(t, "CHAOS_FILE_BYTES", 6000)
 	maxKillDelay := chaosParam(t, "CHAOS_MAX_KILL_MS", 800)

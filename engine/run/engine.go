@@ -52,6 +52,9 @@ type Result struct {
 // Running it again resumes from the journal.
 type Engine struct {
 	opts Options
+	// maxFileBytesSet: the caller chose the file size, rather than a
+	// resume taking the journal's.
+	maxFileBytesSet bool
 
 	mu        sync.Mutex
 	running   bool
@@ -65,13 +68,14 @@ type approval struct{ by, note string }
 // New checks opts and returns an engine. It touches nothing: the journal
 // is opened by Run.
 func New(opts Options) (*Engine, error) {
+	maxFileBytesSet := opts.MaxFileBytes != 0
 	if err := opts.withDefaults(); err != nil {
 		return nil, err
 	}
 	if _, err := opts.stagePlans(); err != nil {
 		return nil, err
 	}
-	return &Engine{opts: opts, approvals: map[string]approval{}, approved: make(chan struct{}, 1)}, nil
+	return &Engine{opts: opts, maxFileBytesSet: maxFileBytesSet, approvals: map[string]approval{}, approved: make(chan struct{}, 1)}, nil
 }
 
 // ErrRunning is returned by Run while another Run of the engine is active.

@@ -263,3 +263,29 @@ func TestChangedSourceIsRefusedUnlessAccepted(t *testing.T) {
 		t.Errorf("a second resume needs --accept-changed-source again: %v", err)
 	}
 }
+
+// A resume needs only the journal and the target: the source, its options,
+// the stages and the settings come from the journal.
+func TestResumeNeedsOnlyTheWorkspace(t *testing.T) {
+	f := newFixture(t, 30, sandbox.Config{})
+	o := f.opts("canary:4:approve,rest")
+	o.Settings.Upsert = true
+	o.MaxFileBytes = 1500
+	if res := f.run(o); res.State != StateAwaitingApproval {
+		t.Fatalf("run ended %s: %s", res.State, res.Reason)
+	}
+	res := f.run(Options{Journal: f.journal(), Target: f.client, Approve: "canary"})
+	if res.State != StateFinished {
+		t.Fatalf("resume ended %s: %s", res.State, res.Reason)
+	}
+	if !res.Settings.Upsert || res.Status.Chunks[storage.ChunkDone] < 3 {
+		t.Errorf("the resume did not keep the run's settings: upsert %t, %d chunks", res.Settings.Upsert, res.Status.Chunks[storage.ChunkDone])
+	}
+	f.checkExactlyOnce()
+	// A resume that contradicts the journal is refused.
+	o = f.opts("")
+	o.MaxFileBytes = 3000
+	if _, err := f.tryRun(context.Background(), o); err == nil || !strings.Contains(err.Error(), "--max-file-size") {
+		t.Errorf("a resume with another file size: %v, want a refusal naming --max-file-size", err)
+	}
+}

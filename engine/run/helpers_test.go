@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"provision/engine/run/verify"
 	"provision/engine/sandbox"
 	"provision/engine/sandbox/sandboxtest"
 	"provision/engine/target/auth0"
@@ -20,17 +19,15 @@ import (
 
 // fixture is a sandbox tenant, a source and a workspace for one test.
 type fixture struct {
-	t       *testing.T
-	srv     *sandbox.Server
-	base    string
-	client  *auth0.Client
-	dir     string
-	source  string
-	valid   []string // emails of the valid rows, in source order
-	rows    int
-	events  []Event
-	evMu    chan struct{}
-	options func(*Options)
+	t      *testing.T
+	srv    *sandbox.Server
+	base   string
+	client *auth0.Client
+	dir    string
+	source string
+	valid  []string // emails of the valid rows, in source order
+	rows   int
+	events []Event
 }
 
 // newFixture writes a CSV of n valid users plus one invalid row and one
@@ -87,9 +84,6 @@ func (f *fixture) opts(stages string) Options {
 		MaxFileBytes: 2000, // a few users per file, so stages have several chunks
 		Poll:         upload.PollPolicy{Initial: 2 * time.Millisecond, Min: 2 * time.Millisecond, Max: 20 * time.Millisecond},
 		Verify:       VerifyOptions{Connection: f.srv.ConnectionName(), Sample: 5},
-	}
-	if f.options != nil {
-		f.options(&o)
 	}
 	return o
 }
@@ -167,5 +161,3 @@ func (f *fixture) checkExactlyOnce() {
 		f.t.Errorf("the tenant holds %d users, want %d", len(users), len(f.valid))
 	}
 }
-
-var _ = verify.Spread

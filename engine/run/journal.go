@@ -65,7 +65,7 @@ func (e *ChangedSourceError) Error() string {
 // prefixes.
 const (
 	noteSourceRows    = "source registered: "      // "<rows> rows, sha256 <hex>"
-	noteSourceOptions = "source options: "         // sourceOptionsKey
+	noteSourceOptions = "source options: "         // SourceSettings as JSON
 	noteSourceChange  = "source change accepted: " // "sha256 <hex>, <n> rows added"
 	noteNoPassword    = "canary without an importable password: "
 )
@@ -139,16 +139,40 @@ func SourceRows(j *storage.Journal) (int, error) {
 	return n.sourceRows + n.added, err
 }
 
-// Inspect reads a journal's metadata without keeping it open, so a command
-// can learn how a run was started (source, target, connection) before
-// resuming it.
-func Inspect(path string) (storage.Meta, error) {
+// Recorded is how a run was started, as its journal says.
+type Recorded struct {
+	storage.Meta
+	// SourceSettings is nil when the first run stopped before recording
+	// them.
+	SourceSettings *SourceSettings
+}
+
+// Inspect reads how a run was started (source, target, connection,
+// source options) without keeping the journal open, so a command can
+// resume it from the journal's record instead of the operator's memory.
+func Inspect(path string) (Recorded, error) {
 	j, err := storage.Open(path, storage.Options{})
 	if err != nil {
-		return storage.Meta{}, err
+		return Recorded{}, err
 	}
 	defer j.Close()
-	return j.Meta()
+	meta, err := j.Meta()
+	if err != nil {
+		return Recorded{}, err
+	}
+	r := Recorded{Meta: meta}
+	n, err := readNotes(j)
+	if err != nil {
+		return r, err
+	}
+	if n.sourceOptions != "" {
+		ss, err := parseSourceSettings(n.sourceOptions)
+		if err != nil {
+			return r, err
+		}
+		r.SourceSettings = &ss
+	}
+	return r, nil
 }
 
 // Exists reports whether a journal exists at path.

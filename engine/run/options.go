@@ -17,8 +17,9 @@ import (
 )
 
 // Options configure an Engine. Source, SourceOptions, Validate, Settings
-// and Stages describe the run when the journal is new; on resume the
-// journal's own record wins, and a conflicting value is refused rather
+// and Stages describe the run when the journal is new. On resume the
+// journal's own record fills what is left unset (a resume needs only
+// Journal and Target), and a value that contradicts it is refused rather
 // than silently ignored.
 type Options struct {
 	// Journal is the journal file (WORKSPACE/journal.db). It is created

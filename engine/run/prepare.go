@@ -8,6 +8,7 @@ import (
 
 	"provision/engine/plan"
 	"provision/engine/run/assign"
+	"provision/engine/validate"
 	"provision/storage"
 )
 
@@ -35,17 +36,26 @@ func (e *Engine) prepare(ctx context.Context, s *session) error {
 			return err
 		}
 	}
-	key := sourceOptionsKey(o)
-	switch {
-	case notes.sourceOptions == "":
+	if notes.sourceOptions != "" {
+		recorded, err := parseSourceSettings(notes.sourceOptions)
+		if err != nil {
+			return err
+		}
+		e.adoptRecorded(recorded)
+	}
+	given := SourceSettingsOf(o)
+	key := given.key()
+	if notes.sourceOptions == "" {
 		if _, err := s.j.AppendEvent(storage.Event{Kind: storage.EventNote, Message: noteSourceOptions + key}); err != nil {
 			return err
 		}
-	case notes.sourceOptions != key:
-		return fmt.Errorf("this run reads its source with %s, but was started with %s: resume with the same --input-format, --delimiter, --map, --username-length, hash settings and --max-file-size",
-			key, notes.sourceOptions)
+	} else if notes.sourceOptions != key {
+		recorded, err := parseSourceSettings(notes.sourceOptions)
+		if err != nil {
+			return err
+		}
+		return fmt.Errorf("this run was started reading its source with %s; resume it with the same (now %s)", recorded.describe(), given.describe())
 	}
-
 	stages, err := s.j.Stages()
 	if err != nil {
 		return err
@@ -74,7 +84,38 @@ func (e *Engine) prepare(ctx context.Context, s *session) error {
 	if err := e.assignLeftovers(ctx, s); err != nil {
 		return err
 	}
-	return e.settleInterrupted(s)
+	if err := e.settleInterrupted(s); err != nil {
+		return err
+	}
+	s.snap.write(true)
+	return nil
+}
+
+// adoptRecorded fills the source options the caller left unset with those
+// the run was started with, so that resuming needs only the workspace.
+// Options the caller did set are kept, and compared by prepare.
+func (e *Engine) adoptRecorded(rec SourceSettings) {
+	o := &e.opts
+	src := rec.Source()
+	if o.SourceOptions.Format == "" {
+		o.SourceOptions.Format = src.Format
+	}
+	if o.SourceOptions.Delimiter == 0 {
+		o.SourceOptions.Delimiter = src.Delimiter
+	}
+	if len(o.SourceOptions.Mapping) == 0 {
+		o.SourceOptions.Mapping = src.Mapping
+	}
+	v := rec.Validate(o.Validate.HashDefaults.Salt)
+	if o.Validate.Username == (validate.UsernamePolicy{}) {
+		o.Validate.Username = v.Username
+	}
+	if h := o.Validate.HashDefaults; h.Algorithm == "" && h.SaltPosition == "" && h.Encoding == "" {
+		o.Validate.HashDefaults = v.HashDefaults
+	}
+	if !e.maxFileBytesSet {
+		o.MaxFileBytes = rec.MaxFileBytes
+	}
 }
 
 // create starts a new journal for the source.
@@ -139,15 +180,16 @@ func (e *Engine) open(ctx context.Context, s *session) error {
 // checkSettings refuses a resume whose target, connection, upsert mode or
 // stages differ from the journal's: half a run against another tenant,
 // or with other semantics, cannot be reconciled. Empty values mean "as
-// recorded".
+// recorded"; the run always goes on with the recorded settings.
 func checkSettings(given, recorded storage.RunSettings) error {
 	switch {
 	case given.Target != "" && given.Target != recorded.Target:
 		return fmt.Errorf("this run sends to %s; it cannot be resumed against %s (start a new workspace for another target)", recorded.Target, given.Target)
 	case given.ConnectionID != "" && given.ConnectionID != recorded.ConnectionID:
 		return fmt.Errorf("this run imports into connection %s; it cannot be resumed into %s", recorded.ConnectionID, given.ConnectionID)
-	case given.Upsert != recorded.Upsert:
-		return fmt.Errorf("this run was started with upsert=%t; it cannot be resumed with upsert=%t", recorded.Upsert, given.Upsert)
+	case given.Upsert && !recorded.Upsert:
+		// (Without upsert given, the run keeps the mode it was started with.)
+		return fmt.Errorf("this run was started without upsert; it cannot be resumed with upsert (start a new workspace)")
 	case given.StageSpec != "" && recorded.StageSpec != "" && given.StageSpec != recorded.StageSpec:
 		return fmt.Errorf("this run's stages are %s; they cannot change to %s (start a new workspace for a new plan)", recorded.StageSpec, given.StageSpec)
 	}

@@ -2,15 +2,12 @@ package run
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 
 	"provision/storage"
 )
@@ -202,27 +199,4 @@ func readSpool(path string, fn func(rec *spoolRecord) error) error {
 
 func spoolDamaged(path string, err error) error {
 	return fmt.Errorf("the user spool %s is damaged (%v): delete it and resume; it is made again from the source", path, err)
-}
-
-// sourceOptionsKey is the canonical text of the options that decide how
-// the source is read and validated: a resume must read rows exactly as the
-// first run did, or row numbers would point at other users.
-func sourceOptionsKey(o *Options) string {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "format=%s delimiter=%q", o.SourceOptions.Format, o.SourceOptions.Delimiter)
-	keys := make([]string, 0, len(o.SourceOptions.Mapping))
-	for k := range o.SourceOptions.Mapping {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		fmt.Fprintf(&b, " map:%q=%q", k, o.SourceOptions.Mapping[k])
-	}
-	u := o.Validate.Username
-	fmt.Fprintf(&b, " username=%d-%d", u.Min, u.Max)
-	h := o.Validate.HashDefaults
-	// The salt itself may be a secret: only whether one is set is kept.
-	fmt.Fprintf(&b, " hash=%q salted=%t position=%q encoding=%q", h.Algorithm, h.Salt != "", h.SaltPosition, h.Encoding)
-	fmt.Fprintf(&b, " max_file_bytes=%d", o.MaxFileBytes)
-	return strings.ReplaceAll(b.String(), "\n", " ")
 }

@@ -216,6 +216,7 @@ func (e *Engine) send(ctx context.Context, s *session, name string) (res Result,
 				return Result{}, false, err
 			}
 			e.emit(StageStarted{Stage: name, Users: stat.Users.Total(), Remaining: w.fresh.count + w.rebuildUsers()})
+			s.snap.write(true)
 		}
 		if len(w.rebuild) > 0 || w.fresh.count > 0 {
 			if err := e.ensureSpool(ctx, s); err != nil {
