@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -48,6 +49,9 @@ Exit status: 0 when every row was exported, 3 when some were quarantined.`,
 			}
 			if format != "text" && format != "json" {
 				return usageError("--format %q: use text or json", format)
+			}
+			if st, err := os.Stat(args[0]); err == nil {
+				vo.ExpectedRows = validate.ExpectedRows(st.Size())
 			}
 			r, closer, err := source.Open(args[0], so)
 			if err != nil {

@@ -94,6 +94,9 @@ quarantined, 2 for a usage error, 1 for any other failure.`,
 			if err != nil {
 				return err
 			}
+			if st, err := os.Stat(args[0]); err == nil {
+				vo.ExpectedRows = validate.ExpectedRows(st.Size())
+			}
 			opts := validate.RunOptions{Options: vo, File: args[0], MaxFindings: maxFindings}
 			if credentials != "" {
 				c, err := readCanaries(cmd.ErrOrStderr(), credentials)

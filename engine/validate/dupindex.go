@@ -27,7 +27,15 @@ var seedA, seedB = maphash.MakeSeed(), maphash.MakeSeed()
 
 const initialDupSlots = 1 << 12
 
-func newDupIndex() dupIndex { return dupIndex{slots: make([]dupSlot, initialDupSlots)} }
+// newDupIndex sizes the table for about expected keys, so that a large
+// file does not pay for a dozen rounds of growing and rehashing.
+func newDupIndex(expected int) dupIndex {
+	n := initialDupSlots
+	for n*3 < expected*4 { // the load factor stays <= 3/4 with expected keys
+		n *= 2
+	}
+	return dupIndex{slots: make([]dupSlot, n)}
+}
 
 // find returns the slot holding the key, or the empty slot where it would go.
 func (d *dupIndex) find(hi uint64, lo uint32) *dupSlot {

@@ -210,3 +210,12 @@ func readBatches(ctx context.Context, r source.Reader, rerun bool, ordered, work
 		}
 	}
 }
+
+// ExpectedRows estimates a file's rows from its size for
+// Options.ExpectedRows. It errs low (long rows are common: hashes and
+// metadata), so the index grows a step or two at most and never holds much
+// more memory than the file needs.
+func ExpectedRows(fileSize int64) int {
+	const bytesPerRowAtLeast = 256
+	return int(min(fileSize/bytesPerRowAtLeast, 1<<28))
+}

@@ -25,6 +25,9 @@ type Options struct {
 	// quarantines one that could not fit in an import file of that many
 	// bytes even alone. Exports and migrations set it to the chunk limit.
 	MaxUserBytes int
+	// ExpectedRows sizes the duplicate index up front (0: grow as rows
+	// come). An estimate is fine; callers derive it from the file size.
+	ExpectedRows int
 }
 
 // Result is the verdict on one source row.
@@ -59,7 +62,8 @@ func New(opts Options) *Validator {
 	if opts.Username == (UsernamePolicy{}) {
 		opts.Username = DefaultUsernamePolicy
 	}
-	return &Validator{opts: opts, emails: newDupIndex(), usernames: newDupIndex(), userID: newDupIndex()}
+	n := opts.ExpectedRows
+	return &Validator{opts: opts, emails: newDupIndex(n), usernames: newDupIndex(n), userID: newDupIndex(n)}
 }
 
 // Check validates one row and converts it to an import user.
