@@ -23,7 +23,9 @@ import (
 	"provision/engine/workspace"
 	"provision/tui/common"
 	"provision/tui/pages/home"
-	"provision/tui/pages/soon"
+	"provision/tui/pages/planrollout"
+	"provision/tui/pages/runmigration"
+	"provision/tui/pages/statusreports"
 	"provision/tui/pages/validatedata"
 )
 
@@ -37,6 +39,11 @@ type Options struct {
 	Log *slog.Logger
 	// Now replaces the clock (tests).
 	Now func() time.Time
+	// Version is provision's version, recorded in a new journal.
+	Version string
+	// Migration tunes the Run migration page (tests); the zero value is
+	// the real engine and the built-in sandbox as the demo runs them.
+	Migration runmigration.Deps
 }
 
 // Model is the root model: it owns the pages, the header and the footer.
@@ -50,8 +57,11 @@ type Model struct {
 
 	confirming  bool   // asking before quitting while work runs
 	confirmWhat string // what is running
+	pausable    bool   // the work pauses safely and resumes later
+	stopping    int    // pages still bringing their work to a safe stop
 	interrupt   bool   // the quit came from ctrl+c: exit 130
 	quitting    bool
+	migration   runmigration.Deps
 
 	width, height int
 	status        string // the header's workspace line, refreshed on navigation
@@ -72,7 +82,8 @@ func New(ctx context.Context, opts Options) *Model {
 	if opts.Now != nil {
 		c.Now = opts.Now
 	}
-	m := &Model{c: c, pages: map[common.PageID]common.Component{}, help: c.Styles.NewHelp()}
+	c.Version = opts.Version
+	m := &Model{c: c, pages: map[common.PageID]common.Component{}, help: c.Styles.NewHelp(), migration: opts.Migration}
 	first := common.PageHome
 	if ws == nil {
 		first = common.PageWelcome
@@ -95,19 +106,21 @@ func (m *Model) Current() common.PageID { return m.stack[len(m.stack)-1] }
 // Confirming reports whether the quit question is on screen.
 func (m *Model) Confirming() bool { return m.confirming }
 
-// newPage builds page id. Pages not in this version get a page that
-// says what they will do.
+// newPage builds page id.
 func (m *Model) newPage(id common.PageID) common.Component {
 	switch id {
 	case common.PageWelcome:
 		return home.NewWelcome(m.c)
-	case common.PageHome:
-		return home.New(m.c)
+	case common.PagePlan:
+		return planrollout.New(m.c)
+	case common.PageRun:
+		return runmigration.New(m.c, m.migration)
+	case common.PageStatus:
+		return statusreports.New(m.c)
 	case common.PageValidate:
 		return validatedata.New(m.c)
-	default:
-		return soon.New(m.c, id)
 	}
+	return home.New(m.c)
 }
 
 // page returns page id, building it on first use; pages keep their state
@@ -115,6 +128,9 @@ func (m *Model) newPage(id common.PageID) common.Component {
 // return).
 func (m *Model) page(id common.PageID) (common.Component, tea.Cmd) {
 	if p, ok := m.pages[id]; ok {
+		if s, ok := p.(common.Shower); ok {
+			return p, s.Shown()
+		}
 		return p, nil
 	}
 	p := m.newPage(id)
@@ -158,6 +174,17 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.refreshStatus()
 			m.showAll = false
 			m.resize()
+			if s, ok := m.active().(common.Shower); ok {
+				return m, s.Shown()
+			}
+		}
+		return m, nil
+
+	case common.StoppedMsg:
+		if m.stopping > 0 {
+			if m.stopping--; m.stopping == 0 {
+				return m.quit()
+			}
 		}
 		return m, nil
 
@@ -185,9 +212,11 @@ func (m *Model) navigate(to common.PageID) tea.Cmd {
 	if to == m.Current() {
 		return nil
 	}
-	if to == common.PageHome {
-		m.stack = []common.PageID{common.PageHome}
-	} else {
+	// The pages are siblings under home: going from one to another (a
+	// saved plan to its run) leaves esc leading home, not back through
+	// every step of the page before.
+	m.stack = []common.PageID{common.PageHome}
+	if to != common.PageHome {
 		m.stack = append(m.stack, to)
 	}
 	_, cmd := m.page(to)
@@ -212,11 +241,20 @@ func (m *Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(cmds...)
 	}
 	keys := m.c.Keys
+	if m.stopping > 0 {
+		// Waiting for work to stop safely; ctrl+c again quits at once
+		// (the journal is crash-safe, and Run pauses what is left).
+		if key.Matches(k, keys.Interrupt) {
+			m.interrupt = true
+			return m.quit()
+		}
+		return m, nil
+	}
 	if m.confirming {
 		switch {
 		case key.Matches(k, keys.Yes), key.Matches(k, keys.Interrupt):
 			m.interrupt = m.interrupt || key.Matches(k, keys.Interrupt)
-			return m.quit()
+			return m.stopAndQuit()
 		case key.Matches(k, keys.No), key.Matches(k, keys.Quit):
 			m.confirming, m.interrupt = false, false
 			m.resize()
@@ -246,6 +284,7 @@ func (m *Model) askQuit() (tea.Model, tea.Cmd) {
 	for _, p := range m.pages {
 		if b, ok := p.(common.Busy); ok {
 			if running, what := b.Busy(); running {
+				_, m.pausable = p.(common.Stopper)
 				m.confirming, m.confirmWhat = true, what
 				m.resize()
 				return m, nil
@@ -255,10 +294,45 @@ func (m *Model) askQuit() (tea.Model, tea.Cmd) {
 	return m.quit()
 }
 
+// stopAndQuit brings busy pages' work to a safe stop, then quits: at
+// once when nothing needs stopping.
+func (m *Model) stopAndQuit() (tea.Model, tea.Cmd) {
+	m.confirming = false
+	var cmds []tea.Cmd
+	for _, p := range m.pages {
+		b, busy := p.(common.Busy)
+		s, stops := p.(common.Stopper)
+		if !busy || !stops {
+			continue
+		}
+		if running, _ := b.Busy(); running {
+			m.stopping++
+			cmds = append(cmds, s.Stop())
+		}
+	}
+	if m.stopping == 0 {
+		return m.quit()
+	}
+	m.c.Log.Info("quitting once work has stopped", "pages", m.stopping)
+	m.resize()
+	return m, tea.Batch(cmds...)
+}
+
 func (m *Model) quit() (tea.Model, tea.Cmd) {
 	m.quitting = true
 	m.c.Log.Info("quit", "interrupted", m.interrupt)
 	return m, tea.Quit
+}
+
+// Shutdown releases what pages hold beyond the program: a run still
+// going (after an interrupt) is paused and waited for, the built-in
+// sandbox closed.
+func (m *Model) Shutdown() {
+	for _, p := range m.pages {
+		if s, ok := p.(common.Shutdowner); ok {
+			s.Shutdown()
+		}
+	}
 }
 
 // Layout: the header, a blank line, the body, the footer.
@@ -347,7 +421,7 @@ func (m *Model) statusLine() string {
 	}
 	plan, journal := "none", "none"
 	if st.Plan.Exists {
-		plan = workspace.PlanFile
+		plan = "saved"
 	}
 	if st.Journal.Exists {
 		journal = strings.ReplaceAll(humanize.Bytes(uint64(st.Journal.Size)), " ", "")
@@ -358,8 +432,16 @@ func (m *Model) statusLine() string {
 // footerView is the quit question, or the page's keys.
 func (m *Model) footerView() string {
 	s := m.c.Styles
+	if m.stopping > 0 {
+		return s.Prompt.Render(fmt.Sprintf("Pausing %s safely before quitting …", m.confirmWhat)) +
+			"  " + s.Key.Render("ctrl+c") + s.Muted.Render(" quit now")
+	}
 	if m.confirming {
-		return s.Prompt.Render(fmt.Sprintf("Stop %s and quit?", m.confirmWhat)) +
+		question := fmt.Sprintf("Stop %s and quit?", m.confirmWhat)
+		if m.pausable {
+			question = fmt.Sprintf("Pause %s and quit? (it resumes later)", m.confirmWhat)
+		}
+		return s.Prompt.Render(question) +
 			"  " + s.Key.Render("y") + s.Muted.Render(" quit · ") + s.Key.Render("n") + s.Muted.Render(" keep going")
 	}
 	m.help.ShowAll = m.showAll
@@ -373,6 +455,7 @@ func Run(ctx context.Context, in io.Reader, out io.Writer, opts Options) (interr
 	m := New(ctx, opts)
 	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out), tea.WithAltScreen())
 	_, err = p.Run()
+	m.Shutdown()
 	if err == tea.ErrProgramKilled || err == tea.ErrInterrupted {
 		return true, nil
 	}

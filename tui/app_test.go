@@ -4,9 +4,11 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
 	"provision/engine/workspace"
 	"provision/tui/common"
@@ -84,6 +86,31 @@ func TestHomeEntries(t *testing.T) {
 	}
 }
 
+// runAll runs a command and feeds what it sends back, except what waits
+// on time (cursor blinks) or on a run; enough for navigation.
+func runAll(m *Model, cmd tea.Cmd, depth int) {
+	if cmd == nil || depth > 6 {
+		return
+	}
+	done := make(chan tea.Msg, 1)
+	go func() { done <- cmd() }()
+	var msg tea.Msg
+	select {
+	case msg = <-done:
+	case <-time.After(200 * time.Millisecond):
+		return
+	}
+	switch msg := msg.(type) {
+	case nil:
+	case tea.BatchMsg:
+		for _, c := range msg {
+			runAll(m, c, depth+1)
+		}
+	default:
+		runAll(m, send(m, msg), depth+1)
+	}
+}
+
 func TestNavigation(t *testing.T) {
 	m := newApp(t, 80, 24, true)
 	if m.Current() != common.PageHome {
@@ -91,29 +118,35 @@ func TestNavigation(t *testing.T) {
 	}
 	// Validate data is preselected; k moves up to Plan a rollout.
 	send(m, tuitest.Key("k"))
-	send(m, send(m, tuitest.Key("enter"))())
+	runAll(m, send(m, tuitest.Key("enter")), 0)
 	if m.Current() != common.PagePlan {
 		t.Fatalf("page = %s, want Plan a rollout", m.Current().Title())
 	}
-	if v := m.View(); !strings.Contains(v, "Not available in this version") || !strings.Contains(v, "› Plan a rollout") {
+	if v := m.View(); !strings.Contains(v, "● Questions") || !strings.Contains(v, "› Plan a rollout") {
 		t.Errorf("plan page:\n%s", v)
 	}
-	send(m, send(m, tuitest.Key("esc"))())
+	runAll(m, send(m, tuitest.Key("esc")), 0)
 	if m.Current() != common.PageHome {
 		t.Fatalf("esc: page = %s, want Home", m.Current().Title())
 	}
-	// Every entry opens its page; the ones not built yet say so.
+	// Every entry opens its page.
+	wants := map[common.PageID]string{
+		common.PagePlan:     "Question 1 of",
+		common.PageValidate: "Choose the export to validate",
+		common.PageRun:      "Ready: s imports the users",
+		common.PageStatus:   "No run yet",
+	}
 	for i, id := range []common.PageID{common.PagePlan, common.PageValidate, common.PageRun, common.PageStatus} {
 		send(m, tuitest.Key(string(rune('1'+i))))
-		send(m, send(m, tuitest.Key("enter"))())
+		runAll(m, send(m, tuitest.Key("enter")), 0)
 		if m.Current() != id {
 			t.Errorf("entry %d opened %s, want %s", i+1, m.Current().Title(), id.Title())
 		}
-		v := m.View()
-		if id != common.PageValidate && !strings.Contains(v, "Not available in this version") {
-			t.Errorf("%s should say it is not available:\n%s", id.Title(), v)
+		if v := m.View(); !strings.Contains(v, wants[id]) {
+			t.Errorf("%s lacks %q:\n%s", id.Title(), wants[id], v)
 		}
-		send(m, send(m, tuitest.Key("esc"))())
+		// esc leaves the page (the plan's first question goes back too).
+		runAll(m, send(m, tuitest.Key("esc")), 0)
 		if m.Current() != common.PageHome {
 			t.Errorf("esc from %s: page %s", id.Title(), m.Current().Title())
 		}
@@ -202,6 +235,48 @@ func TestInterrupt(t *testing.T) {
 	}
 }
 
+// stoppingPage stands in for a page whose run pauses before quitting.
+type stoppingPage struct {
+	busyPage
+	stopped bool
+}
+
+func (p *stoppingPage) Stop() tea.Cmd {
+	p.stopped = true
+	return nil
+}
+
+func TestQuitPausesTheRunFirst(t *testing.T) {
+	m := newApp(t, 80, 24, true)
+	page := &stoppingPage{busyPage: busyPage{running: true}}
+	m.pages[common.PageRun] = page
+	send(m, tuitest.Key("q"))
+	if v := m.View(); !strings.Contains(v, "Pause the test run and quit? (it resumes later)") {
+		t.Errorf("no question:\n%s", v)
+	}
+	if cmd := send(m, tuitest.Key("y")); isQuit(cmd) || !page.stopped {
+		t.Fatal("y should pause the run before quitting")
+	}
+	if v := m.View(); !strings.Contains(v, "Pausing the test run safely before quitting") {
+		t.Errorf("no word of the pause:\n%s", v)
+	}
+	if cmd := send(m, tuitest.Key("q")); isQuit(cmd) {
+		t.Fatal("keys wait while the run pauses")
+	}
+	if cmd := send(m, common.StoppedMsg{}); !isQuit(cmd) {
+		t.Fatal("quit once the run has paused")
+	}
+
+	// ctrl+c while pausing quits at once.
+	m = newApp(t, 80, 24, true)
+	m.pages[common.PageRun] = &stoppingPage{busyPage: busyPage{running: true}}
+	send(m, tuitest.Key("q"))
+	send(m, tuitest.Key("y"))
+	if cmd := send(m, tuitest.Key("ctrl+c")); !isQuit(cmd) || !m.Interrupted() {
+		t.Error("ctrl+c while pausing should quit at once")
+	}
+}
+
 // typingPage stands in for a page with its filter open.
 type typingPage struct {
 	busyPage
@@ -249,5 +324,32 @@ func TestResizeKeepsFrame(t *testing.T) {
 				t.Errorf("%dx%d: line %d is %d wide: %q", size[0], size[1], i, w, l)
 			}
 		}
+	}
+}
+
+// Every page keeps the frame at any size: as many lines as the terminal
+// has, none wider.
+func TestEveryPageFitsAnySize(t *testing.T) {
+	m := newApp(t, 80, 24, true)
+	t.Cleanup(m.Shutdown)
+	for i, id := range []common.PageID{common.PagePlan, common.PageValidate, common.PageRun, common.PageStatus} {
+		send(m, tuitest.Key(string(rune('1'+i))))
+		runAll(m, send(m, tuitest.Key("enter")), 0)
+		if m.Current() != id {
+			t.Fatalf("opened %s, want %s", m.Current().Title(), id.Title())
+		}
+		for _, size := range [][2]int{{120, 40}, {80, 24}, {100, 30}, {60, 16}, {80, 24}} {
+			send(m, tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+			lines := strings.Split(m.View(), "\n")
+			if len(lines) != size[1] {
+				t.Errorf("%s at %dx%d: %d lines", id.Title(), size[0], size[1], len(lines))
+			}
+			for j, l := range lines {
+				if w := ansi.StringWidth(l); w > size[0] {
+					t.Errorf("%s at %dx%d: line %d is %d wide: %q", id.Title(), size[0], size[1], j, w, l)
+				}
+			}
+		}
+		runAll(m, send(m, tuitest.Key("esc")), 0)
 	}
 }

@@ -13,8 +13,11 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest"
 
+	"provision/engine/run"
 	"provision/engine/workspace"
+	"provision/tui/internal/fakerun"
 	"provision/tui/internal/tuitest"
+	"provision/tui/pages/runmigration"
 )
 
 // step is keys to press, then text to wait for on screen: the last
@@ -36,6 +39,8 @@ var (
 	// demoWorkspace has the bundled demo (home screens only: the demo
 	// data may grow, and the validate screens must not change with it).
 	demoWorkspace setup = func(t *testing.T, _ string) { tuitest.DemoWorkspace(t) }
+	// demoRunWorkspace has the demo, migrated: a finished run's journal.
+	demoRunWorkspace setup = func(t *testing.T, _ string) { tuitest.DemoRun(t, tuitest.DemoWorkspace(t)) }
 	// customersWorkspace has a small legacy export with legacy column
 	// names, one mistake of each kind, and three canaries.
 	customersWorkspace setup = func(t *testing.T, testdata string) {
@@ -59,6 +64,12 @@ func copyFile(t *testing.T, from, to string) {
 	}
 }
 
+// migration is what the Run migration page runs in the golden tests: the
+// demo's story, scripted, so that screens do not depend on timing.
+var migration = runmigration.Deps{NewEngine: func(o run.Options) (runmigration.Engine, error) {
+	return fakerun.New(o, fakerun.Demo()), nil
+}}
+
 // screen runs the assistant as a program at w×h in a fresh directory
 // prepared by prep, plays the steps and returns the final screen.
 func screen(t *testing.T, w, h int, prep setup, steps ...step) string {
@@ -69,7 +80,8 @@ func screen(t *testing.T, w, h int, prep setup, steps ...step) string {
 	}
 	tuitest.Chdir(t)
 	prep(t, testdata)
-	m := New(context.Background(), Options{Renderer: tuitest.Renderer(), WorkspaceDir: tuitest.WorkspaceDir, Now: tuitest.Clock()})
+	m := New(context.Background(), Options{Renderer: tuitest.Renderer(), WorkspaceDir: tuitest.WorkspaceDir, Now: tuitest.Clock(), Migration: migration})
+	t.Cleanup(m.Shutdown)
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))
 	for _, s := range steps {
 		for _, k := range s.keys {
@@ -128,8 +140,86 @@ func TestGoldenHomeFullHelp(t *testing.T) {
 	requireGolden(t, 80, 24, demoWorkspace, step{nil, "Status & reports"}, step{[]string{"?"}, "bottom"})
 }
 
-func TestGoldenPlanPage(t *testing.T) {
-	requireGolden(t, 80, 24, demoWorkspace, step{[]string{"1", "enter"}, "When it is, this page will"})
+// The plan's screens: the sample is validated before the first question
+// is compared, so the sample line is the same on every run.
+var (
+	toPlan = step{[]string{"1", "enter"}, "284 importable"}
+	// The answers of a data centre that closes: the legacy store goes
+	// offline, the deadline is three weeks away.
+	toAdvice = []step{
+		{[]string{"k", "enter"}, "Question 2 of 10"},
+		{[]string{"enter"}, "Question 3 of 10"},
+		{[]string{"enter"}, "Question 4 of 10"},
+		{[]string{"enter"}, "How many users are there?"},
+		{[]string{"enter"}, "What share of users"},
+		{[]string{"enter"}, "decommissioned?"},
+		{[]string{"2", "1", "enter"}, "social accounts?"},
+		{[]string{"enter"}, "password policy"},
+		{[]string{"enter"}, "have a username?"},
+		{[]string{"enter"}, "Recommended: Bulk migration"},
+	}
+)
+
+func TestGoldenPlanQuestion(t *testing.T) {
+	goldenScreens(t, demoWorkspace, toPlan)
+}
+
+func TestGoldenPlanAnswered(t *testing.T) {
+	requireGolden(t, 80, 24, demoWorkspace, append([]step{toPlan}, toAdvice[:6]...)...)
+}
+
+func TestGoldenPlanAdvice(t *testing.T) {
+	goldenScreens(t, demoWorkspace, append([]step{toPlan}, toAdvice...)...)
+}
+
+func TestGoldenPlanAdviceEnd(t *testing.T) {
+	requireGolden(t, 80, 24, demoWorkspace, append(append([]step{toPlan}, toAdvice...), step{[]string{"G"}, "o plans with another"})...)
+}
+
+func TestGoldenPlanSaved(t *testing.T) {
+	requireGolden(t, 80, 24, demoWorkspace, append(append([]step{toPlan}, toAdvice...), step{[]string{"s"}, "Saved the plan"})...)
+}
+
+// The run's screens, from the scripted demo run.
+var (
+	toRun      = step{[]string{"3", "enter"}, "Ready: s imports"}
+	toGate     = step{[]string{"s"}, "waits for your approval"}
+	toFinished = step{[]string{"a"}, "Finished: 284 inserted"}
+)
+
+func TestGoldenRunReady(t *testing.T) {
+	goldenScreens(t, demoWorkspace, toRun)
+}
+
+func TestGoldenRunGate(t *testing.T) {
+	goldenScreens(t, demoWorkspace, toRun, toGate)
+}
+
+func TestGoldenRunFinished(t *testing.T) {
+	goldenScreens(t, demoWorkspace, toRun, toGate, toFinished)
+}
+
+func TestGoldenRunRollbackQuestion(t *testing.T) {
+	requireGolden(t, 80, 24, demoWorkspace, toRun, toGate, step{[]string{"b"}, "Roll back stage canary?"})
+}
+
+func TestGoldenRunQuitQuestion(t *testing.T) {
+	requireGolden(t, 80, 24, demoWorkspace, toRun, toGate, step{[]string{"q"}, "(it resumes later)"})
+}
+
+// The status of a real run of the demo, in a sandbox tenant.
+var toStatus = step{[]string{"4", "enter"}, "every row in exactly one bucket"}
+
+func TestGoldenStatus(t *testing.T) {
+	goldenScreens(t, demoRunWorkspace, toStatus)
+}
+
+func TestGoldenStatusQuarantined(t *testing.T) {
+	requireGolden(t, 80, 24, demoRunWorkspace, toStatus, step{[]string{"tab", "tab"}, "FINDING CODE"})
+}
+
+func TestGoldenStatusExport(t *testing.T) {
+	requireGolden(t, 80, 24, demoRunWorkspace, toStatus, step{[]string{"e"}, "Export the reconciliation"})
 }
 
 func TestGoldenValidateFile(t *testing.T) {

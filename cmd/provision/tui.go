@@ -44,6 +44,7 @@ func runTUI(cmd *cobra.Command, dir string) error {
 		Renderer:     lipgloss.NewRenderer(out),
 		WorkspaceDir: dir,
 		Log:          log,
+		Version:      version,
 	})
 	if err != nil {
 		log.Error("assistant failed", "err", err)
@@ -79,6 +80,9 @@ func writePlainStatus(w io.Writer, dir string) error {
 	}
 	b.WriteString("Run provision in a terminal for the assistant, or use a command:\n")
 	b.WriteString("  provision validate FILE [--credentials CANARIES.csv]   check an export against Auth0's import rules\n")
+	b.WriteString("  provision plan --answers ANSWERS.yaml --sample FILE    recommend a strategy and write the plan\n")
+	b.WriteString("  provision migrate [FILE] --target SPEC                 import in stages; resumes the journal\n")
+	b.WriteString("  provision status | provision report                    where the run stands; its reconciliation\n")
 	b.WriteString("  provision --help                                       every command and flag\n")
 	_, err := io.WriteString(w, b.String())
 	return err

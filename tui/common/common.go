@@ -34,6 +34,8 @@ type Common struct {
 	Log       *slog.Logger
 	// Now is the clock, replaceable in tests.
 	Now func() time.Time
+	// Version is provision's version, recorded in a new journal.
+	Version string
 }
 
 // New returns a Common for r, with the default styles and keymap.
@@ -73,6 +75,31 @@ type Busy interface {
 // every key to the page, so q, ? and esc can be typed or handled there.
 type Capturer interface {
 	Capturing() bool
+}
+
+// Shower is implemented by pages that read the workspace again each time
+// they come on screen (a status that may have changed meanwhile). The root
+// model calls Shown when it opens or returns to the page.
+type Shower interface {
+	Shown() tea.Cmd
+}
+
+// Stopper is implemented by pages whose work must be brought to a safe
+// stop before the program ends (a migration pauses rather than dying
+// halfway through a submission). When the operator confirms quitting, the
+// root model calls Stop and quits once the page sends StoppedMsg.
+type Stopper interface {
+	Stop() tea.Cmd
+}
+
+// StoppedMsg tells the root model that a page's work has stopped safely.
+type StoppedMsg struct{}
+
+// Shutdowner is implemented by pages that hold resources beyond the
+// program's life (a running engine, a local tenant). Run calls Shutdown
+// after the program ends, whatever ended it.
+type Shutdowner interface {
+	Shutdown()
 }
 
 // PageID names a page of the assistant.

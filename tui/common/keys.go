@@ -31,6 +31,23 @@ type KeyMap struct {
 	AddCanary    key.Binding // type a canary email and password
 	LoadCanaries key.Binding // load the workspace's credentials file
 	ClearCanary  key.Binding // forget canaries
+
+	// Plan a rollout.
+	Save          key.Binding // write the plan into the workspace
+	OtherStrategy key.Binding // plan with another strategy than the recommended one
+
+	// Run migration.
+	Start        key.Binding // start, or resume, the run
+	Pause        key.Binding // pause at the next safe point
+	Approve      key.Binding // let a stage through its gate
+	Abort        key.Binding // stop at once
+	Rollback     key.Binding // delete the users a stage inserted
+	Retry        key.Binding // run a gated or rolled-back stage again
+	CanaryLogins key.Binding // log the workspace's canaries in after each stage
+
+	// Status & reports.
+	Export  key.Binding // write the reconciliation report
+	Refresh key.Binding // read the journal again
 }
 
 // DefaultKeyMap returns the assistant's keys.
@@ -60,5 +77,19 @@ func DefaultKeyMap() *KeyMap {
 		AddCanary:    key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "add canary")),
 		LoadCanaries: key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "load credentials")),
 		ClearCanary:  key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "clear canaries")),
+
+		Save:          key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "save plan")),
+		OtherStrategy: key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "other strategy")),
+
+		Start:        key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "start")),
+		Pause:        key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause")),
+		Approve:      key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "approve")),
+		Abort:        key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "abort")),
+		Rollback:     key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "roll back stage")),
+		Retry:        key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "retry stage")),
+		CanaryLogins: key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "canary logins")),
+
+		Export:  key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "export report")),
+		Refresh: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh")),
 	}
 }

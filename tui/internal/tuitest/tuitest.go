@@ -17,8 +17,16 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 
+	"provision/engine/plan"
+	"provision/engine/run"
+	"provision/engine/sandbox"
+	"provision/engine/sandbox/sandboxtest"
+	"provision/engine/target/auth0"
+	"provision/engine/upload"
+	"provision/engine/validate"
 	"provision/engine/workspace"
 	"provision/fixtures"
+	"provision/storage"
 	"provision/tui/common"
 )
 
@@ -123,3 +131,61 @@ func Key(k string) tea.KeyMsg {
 func DemoExport() string {
 	return filepath.Join(WorkspaceDir, workspace.ExportsDir, workspace.DemoExportName)
 }
+
+// DemoJournalTarget is the target a DemoRun records: the sandbox's usual
+// address rather than the test server's random port, so screens that show
+// it are the same on every run.
+const DemoJournalTarget = "auth0:http://127.0.0.1:8787"
+
+// DemoRun migrates the demo workspace's export into a fresh sandbox tenant
+// in stages canary:25:approve,rest, approving the canary, and leaves the
+// finished run's journal in the workspace.
+func DemoRun(t *testing.T, ws *workspace.Workspace) {
+	t.Helper()
+	base, srv := sandboxtest.Start(t, sandbox.Config{})
+	ep, err := auth0.ParseTargetSpec("auth0:" + base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := auth0.New(auth0.Config{
+		Endpoint:     ep,
+		Credentials:  auth0.Credentials{ClientID: srv.ClientID(), ClientSecret: auth0.Secret(srv.ClientSecret())},
+		ConnectionID: srv.ConnectionID(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stages, err := plan.ParseStages("canary:25:approve,rest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := make(chan run.Event, 64)
+	go func() {
+		for range events {
+		}
+	}()
+	defer close(events)
+	eng, err := run.New(run.Options{
+		Journal: ws.JournalPath(), Source: ws.DemoExportPath(), Target: client,
+		Validate: validate.Options{Username: validate.DefaultUsernamePolicy},
+		Settings: storage.RunSettings{Target: DemoJournalTarget, ConnectionID: srv.ConnectionID(), StageSpec: "canary:25:approve,rest"},
+		Stages:   stages, Approve: "canary", Operator: "tester",
+		Poll:   upload.PollPolicy{Initial: 2 * time.Millisecond, Min: 2 * time.Millisecond, Max: 20 * time.Millisecond},
+		Verify: run.VerifyOptions{Disabled: true},
+		Events: events,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := eng.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.State != run.StateFinished {
+		t.Fatalf("the demo run ended %s: %s", res.State, res.Reason)
+	}
+}
+
+// FixedZone makes times print in UTC, so screens that show a clock are
+// the same in every time zone.
+func FixedZone() { time.Local = time.UTC }

@@ -16,18 +16,17 @@ import (
 
 // entry is one destination of the home menu.
 type entry struct {
-	page      common.PageID
-	desc      string
-	available bool
+	page common.PageID
+	desc string
 }
 
 // entries are the home menu, in the order and words the assistant uses
 // everywhere.
 var entries = []entry{
-	{common.PagePlan, "Answer a few questions, get a provisioning strategy with reasons and a plan", false},
-	{common.PageValidate, "Check an export against Auth0's import rules and prove hashes verify", true},
-	{common.PageRun, "Import in stages with a crash-safe journal: gates, pause, resume", false},
-	{common.PageStatus, "Where every user stands, reconciliation and reports", false},
+	{common.PagePlan, "Answer a few questions, get a provisioning strategy with reasons and a plan"},
+	{common.PageValidate, "Check an export against Auth0's import rules and prove hashes verify"},
+	{common.PageRun, "Import in stages with a crash-safe journal: gates, pause, resume"},
+	{common.PageStatus, "Where every user stands, reconciliation and reports"},
 }
 
 // Model is the home page.
@@ -38,18 +37,18 @@ type Model struct {
 	height int
 }
 
-// New returns the home page with "Validate data" selected, the one page
-// that works in this version.
+// New returns the home page with the next step selected: Validate data
+// in a fresh workspace, Status & reports once a run is in the journal.
 func New(c *common.Common) *Model {
 	items := make([]menu.Item, len(entries))
 	for i, e := range entries {
 		items[i] = menu.Item{Title: e.page.Title(), Desc: e.desc}
-		if !e.available {
-			items[i].Note = "not in this version"
-		}
 	}
 	m := &Model{c: c, menu: menu.New(c, items)}
 	m.menu.SetCursor(1)
+	if ws := c.Workspace; ws != nil && ws.Status().Journal.Exists {
+		m.menu.SetCursor(3)
+	}
 	return m
 }
 

@@ -1,0 +1,13 @@
+package tui
+
+import (
+	"os"
+	"testing"
+
+	"provision/tui/internal/tuitest"
+)
+
+func TestMain(m *testing.M) {
+	tuitest.FixedZone()
+	os.Exit(m.Run())
+}
