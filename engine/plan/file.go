@@ -12,6 +12,7 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 
+	"provision/engine/atomicfile"
 	"provision/engine/plan/advisor"
 )
 
@@ -207,7 +208,7 @@ func (p *Plan) Write(path string) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, data, 0o644)
+	return atomicfile.Write(path, data, 0o644)
 }
 
 func asErrors(fs []FieldError) []error {
@@ -216,26 +217,4 @@ func asErrors(fs []FieldError) []error {
 		out[i] = f
 	}
 	return out
-}
-
-// writeFileAtomic writes through a temporary file and a rename, so a
-// crash never leaves a half-written file under the real name.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

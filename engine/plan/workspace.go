@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"provision/engine/atomicfile"
 	"provision/engine/plan/advisor"
 	"provision/engine/plan/scripts"
 )
@@ -50,7 +51,7 @@ func WriteWorkspace(dir string, p *Plan, o WorkspaceOptions) ([]string, error) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return err
 		}
-		if err := writeFileAtomic(path, data, 0o644); err != nil {
+		if err := atomicfile.Write(path, data, 0o644); err != nil {
 			return fmt.Errorf("write %s: %w", path, err)
 		}
 		written = append(written, name)

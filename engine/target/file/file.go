@@ -20,10 +20,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
+	"provision/engine/atomicfile"
 	"provision/engine/importuser"
 	"provision/engine/target"
 )
@@ -117,7 +117,7 @@ func (t *Target) Submit(ctx context.Context, s target.Submission) (target.Job, e
 
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if err := writeFileAtomic(filepath.Join(t.dir, name), s.Data); err != nil {
+	if err := atomicfile.Write(filepath.Join(t.dir, name), s.Data, 0o600); err != nil {
 		return target.Job{}, fmt.Errorf("write %s: %w", name, err)
 	}
 	m := t.manifest
@@ -132,7 +132,7 @@ func (t *Target) Submit(ctx context.Context, s target.Submission) (target.Job, e
 	if err != nil {
 		return target.Job{}, err
 	}
-	if err := writeFileAtomic(filepath.Join(t.dir, ManifestName), append(b, '\n')); err != nil {
+	if err := atomicfile.Write(filepath.Join(t.dir, ManifestName), append(b, '\n'), 0o600); err != nil {
 		return target.Job{}, fmt.Errorf("write %s: %w", ManifestName, err)
 	}
 	t.manifest = m
@@ -179,45 +179,4 @@ func jobFor(e FileEntry) target.Job {
 		PercentageDone: 100,
 		Summary:        target.Summary{Inserted: e.Users, Total: e.Users},
 	}
-}
-
-// writeFileAtomic writes data to a temporary file in the same directory,
-// syncs it and renames it over path, so a crash leaves either the old file
-// or the new one, never half of one. The file is 0600: it holds user data
-// and password hashes.
-func writeFileAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+strings.TrimSuffix(filepath.Base(path), ".json")+"-*.tmp")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	// CreateTemp already uses 0600; Chmod states it and survives a
-	// permissive umask on exotic systems.
-	if err := f.Chmod(0o600); err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	// The rename itself lives in the directory: sync it so the new name
-	// survives a power cut. Not every platform can sync a directory.
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
 }
