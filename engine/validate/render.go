@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"provision/engine/importuser"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -147,10 +149,8 @@ func familyNote(family string) string {
 	case "invalid", "conflict":
 		return "rows quarantined"
 	}
-	for _, a := range []string{"argon2", "bcrypt", "hmac", "ldap", "md4", "md5", "sha1", "sha256", "sha512", "pbkdf2", "scrypt"} {
-		if a == family {
-			return "importable"
-		}
+	if slices.Contains(importuser.Algorithms, family) {
+		return "importable"
 	}
 	return "not importable: reset or automatic migration"
 }
