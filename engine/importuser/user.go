@@ -31,7 +31,7 @@ type User struct {
 }
 
 // CustomPasswordHash is Auth0's custom_password_hash object. Which keys are
-// meaningful depends on Algorithm; see AUTH0.md §1 and engine/hashes.
+// meaningful depends on Algorithm; see docs/auth0.md §1 and engine/hashes.
 type CustomPasswordHash struct {
 	Algorithm       string        `json:"algorithm"`
 	Hash            HashValue     `json:"hash"`

@@ -24,7 +24,7 @@ type FieldError struct {
 
 func (e FieldError) Error() string { return strings.TrimPrefix(e.Path, "$.") + ": " + e.Message }
 
-// connectionID is Auth0's pattern for connection ids (AUTH0.md §2).
+// connectionID is Auth0's pattern for connection ids (docs/auth0.md §2).
 var connectionID = regexp.MustCompile(`^con_[A-Za-z0-9]{16}$`)
 
 // requiredScriptFields are the columns the custom database scripts cannot

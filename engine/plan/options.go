@@ -20,7 +20,7 @@ const (
 )
 
 // ConnectionOptions are the database connection's options this plan asks
-// for, named as Auth0's Management API names them (AUTH0.md §5, §4), ready
+// for, named as Auth0's Management API names them (docs/auth0.md §5, §4), ready
 // to merge into the connection's current options. customScripts holds the
 // given scripts (name -> source) for strategies that use them.
 func (p *Plan) ConnectionOptions(custom map[string]string) map[string]any {

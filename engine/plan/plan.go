@@ -87,7 +87,7 @@ type HashDefaults struct {
 	Encoding     string `yaml:"encoding"`
 }
 
-// Policy is the database connection's sign-up rules (AUTH0.md §5).
+// Policy is the database connection's sign-up rules (docs/auth0.md §5).
 type Policy struct {
 	PasswordStrength policy.Level `yaml:"password_strength"`
 	// PasswordMinLength overrides the level's minimum; 0 keeps it.

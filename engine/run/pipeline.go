@@ -203,7 +203,7 @@ func (p *packing) checkComplete() error {
 }
 
 // targetUserID is the user_id Auth0 gives a user imported with a user_id:
-// the database connection's strategy, "auth0", as a prefix (AUTH0.md §2).
+// the database connection's strategy, "auth0", as a prefix (docs/auth0.md §2).
 func targetUserID(sourceID string) string {
 	if sourceID == "" {
 		return ""

@@ -12,7 +12,7 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Defaults for Config. Limits follow AUTH0.md §2–§5.
+// Defaults for Config. Limits follow docs/auth0.md §2–§5.
 const (
 	DefaultClientID       = "provision-sandbox"
 	DefaultConnectionID   = "con_sandbox000000001"

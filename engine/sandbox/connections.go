@@ -161,7 +161,7 @@ func typeError(err error) (what, where string) {
 	return fmt.Sprintf("Expected type %s but found type %s", want, got), te.Field
 }
 
-// Connection options the sandbox knows (AUTH0.md §5) and their rules.
+// Connection options the sandbox knows (docs/auth0.md §5) and their rules.
 // Other options are stored and echoed unchecked, as Auth0 has many more.
 var (
 	passwordPolicies = []any{"none", "low", "fair", "good", "excellent"}
@@ -298,7 +298,7 @@ func (v *optionValidator) stringArray(path string, val any, maxItems, maxLen int
 	}
 }
 
-// passwordOptions checks the Flexible Password Policy object (AUTH0.md §5,
+// passwordOptions checks the Flexible Password Policy object (docs/auth0.md §5,
 // S18) where its members are present.
 func (v *optionValidator) passwordOptions(po map[string]any) {
 	const base = "options.password_options"

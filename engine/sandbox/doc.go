@@ -1,7 +1,7 @@
 // Package sandbox is a local Auth0-compatible tenant: the stage on which an
 // operator rehearses a migration, and the real HTTP server provision's own
 // tests run against. It speaks the parts of Auth0's APIs provision uses, with
-// Auth0's documented shapes, limits and error codes (AUTH0.md):
+// Auth0's documented shapes, limits and error codes (docs/auth0.md):
 //
 //	POST   /oauth/token                   client_credentials; password-realm logins
 //	POST   /api/v2/jobs/users-imports     multipart import job (create:users)

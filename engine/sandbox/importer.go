@@ -19,7 +19,7 @@ import (
 )
 
 // importer applies one import file's users to a connection, one after
-// the other, with Auth0's rules (AUTH0.md §1–§2):
+// the other, with Auth0's rules (docs/auth0.md §1–§2):
 //
 //  1. the element must satisfy Auth0's user schema (schemaErrors);
 //  2. then the profile limits and rules the schema does not express
@@ -172,7 +172,7 @@ func (im *importer) duplicateInFile(u *importuser.User) (UserError, bool) {
 }
 
 // Auth0 prefixes the connection strategy to an imported user_id, also one
-// that already starts with "auth0|" (AUTH0.md §2).
+// that already starts with "auth0|" (docs/auth0.md §2).
 func fullUserID(id string) string { return "auth0|" + id }
 
 func (im *importer) insert(u *importuser.User) error {
@@ -258,7 +258,7 @@ func (im *importer) update(rec *userRecord, u *importuser.User, fields map[strin
 	return im.st.countImport(u.Email, false)
 }
 
-// Reserved app_metadata keys (AUTH0.md §1).
+// Reserved app_metadata keys (docs/auth0.md §1).
 var reservedAppMetadata = []string{
 	"__tenant", "_id", "blocked", "clientID", "created_at", "email_verified", "email",
 	"globalClientID", "global_client_id", "identities", "lastIP", "lastLogin", "loginsCount",
@@ -278,7 +278,7 @@ var (
 )
 
 // profileErrors applies the rules the JSON schema leaves out: Auth0's
-// profile limits (AUTH0.md §1, §5) and the password and metadata rules.
+// profile limits (docs/auth0.md §1, §5) and the password and metadata rules.
 func (im *importer) profileErrors(u *importuser.User, fields map[string]json.RawMessage) []UserError {
 	var errs []UserError
 	has := func(k string) bool { _, ok := fields[k]; return ok }

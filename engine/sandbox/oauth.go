@@ -308,7 +308,7 @@ func clientIP(r *http.Request) string {
 }
 
 // bruteForce counts consecutive failed logins per IP address and account,
-// like Auth0's brute-force protection (AUTH0.md §5): at the threshold the
+// like Auth0's brute-force protection (docs/auth0.md §5): at the threshold the
 // pair is blocked for 30 days or until an administrator unblocks it. The
 // counters live in memory only.
 type bruteForce struct {

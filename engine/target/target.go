@@ -66,7 +66,7 @@ func FileName(seq int) string { return fmt.Sprintf("users-%04d.json", seq) }
 type JobStatus string
 
 // Auth0 documents pending, completed and failed; its older pages add
-// processing and expired (AUTH0.md §2). All five are handled.
+// processing and expired (docs/auth0.md §2). All five are handled.
 const (
 	StatusPending    JobStatus = "pending"
 	StatusProcessing JobStatus = "processing"

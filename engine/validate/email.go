@@ -6,7 +6,7 @@ import (
 	"unicode/utf8"
 )
 
-// Auth0's limits on an email address (AUTH0.md §1, S11).
+// Auth0's limits on an email address (docs/auth0.md §1, S11).
 const (
 	maxEmailLocal = 64
 	maxEmailTotal = 254

@@ -11,7 +11,7 @@ import (
 )
 
 // UsernamePolicy is the database connection's username rule
-// (validation.username; AUTH0.md §5). Auth0's default is 1–15.
+// (validation.username; docs/auth0.md §5). Auth0's default is 1–15.
 type UsernamePolicy struct {
 	Min, Max int
 }
@@ -23,7 +23,7 @@ const usernameSymbols = "@^$.!`-#+'~_"
 
 // checkUsername returns the lower-cased username or a finding. Auth0 stores
 // usernames lower-cased and allows a–z, 0–9 and a few symbols, but never an
-// email address (AUTH0.md §5, S11).
+// email address (docs/auth0.md §5, S11).
 func checkUsername(raw string, p UsernamePolicy) (string, *Finding) {
 	u := strings.ToLower(strings.TrimSpace(raw))
 	n := utf8.RuneCountInString(u)
@@ -122,7 +122,7 @@ func checkPhone(raw string) (string, *Finding) {
 	return p, nil
 }
 
-// reservedAppMetadataKeys may not appear in app_metadata (AUTH0.md §1).
+// reservedAppMetadataKeys may not appear in app_metadata (docs/auth0.md §1).
 var reservedAppMetadataKeys = map[string]bool{
 	"__tenant": true, "_id": true, "blocked": true, "clientID": true, "created_at": true,
 	"email_verified": true, "email": true, "globalClientID": true, "global_client_id": true,
@@ -219,7 +219,7 @@ func isKey(after []byte) bool {
 }
 
 // nameLimit is a profile field's length rule. Auth0's pages disagree for
-// name and nickname (AUTH0.md §1): above Soft only one source allows the
+// name and nickname (docs/auth0.md §1): above Soft only one source allows the
 // value, so it is a warning; above Hard every source rejects it.
 type nameLimit struct {
 	field      string

@@ -133,7 +133,7 @@ func decide(a Answers, d Data, f facts) Recommendation {
 			Strategy: Proxy, Rule: RuleKeepLegacy,
 			Reasons: []string{
 				"Applications that cannot move still use the legacy store, so it must stay the single source of truth for passwords and profiles.",
-				"Auth0 authenticates users against it through custom database scripts with import mode off (AUTH0.md §6): login, get_user, create, verify, change_password and delete keep both sides in step.",
+				"Auth0 authenticates users against it through custom database scripts with import mode off: login, get_user, create, verify, change_password and delete keep both sides in step.",
 			},
 			Alternatives: []Alternative{
 				{AutomaticThenBulk, true, "Once the last application has moved off the legacy store: turn import mode on so users migrate as they log in, then bulk-import the rest."},
@@ -262,7 +262,7 @@ func decide(a Answers, d Data, f facts) Recommendation {
 		moved := f.users * a.ActivePercent * min(f.window, 90) / 9000
 		reasons = append(reasons, fmt.Sprintf("With %d%% of users signing in every 90 days, about %s users should migrate by logging in within %d days; the others are imported with the rest.", a.ActivePercent, num(moved), f.window))
 	}
-	reasons = append(reasons, "This is the two-stage approach Auth0 recommends: automatic migration first, then a bulk migration of the users who remain (AUTH0.md S8).")
+	reasons = append(reasons, "This is the two-stage approach of Auth0's B2C provisioning guidance: automatic migration first, then a bulk migration of the users who remain.")
 	return Recommendation{
 		Strategy: AutomaticThenBulk, Rule: RuleTwoStage, Reasons: reasons, WindowDays: f.window,
 		Alternatives: []Alternative{

@@ -102,7 +102,7 @@ const (
 	// rules, the export needs cleaning before a bulk phase.
 	LargeQuarantinePercent = 10.0
 	// UsersPerImportFile is roughly how many users fit in a 500 KB import
-	// file (AUTH0.md §2).
+	// file (docs/auth0.md §2).
 	UsersPerImportFile = 1000
 )
 

@@ -78,7 +78,7 @@ func risks(s Strategy, a Answers, d Data, f facts) []string {
 	case Automatic:
 		out = append(out, "Users who never log in stay in the legacy store: keep it running, or set a decommission date and bulk-import them (provision remaining).")
 	case AutomaticThenBulk:
-		out = append(out, "A user who logs in while the bulk phase imports them fails with DUPLICATED_USER: run provision remaining right before the bulk phase, which exports Auth0's users first, and keep import mode on afterwards (AUTH0.md §4).")
+		out = append(out, "A user who logs in while the bulk phase imports them fails with DUPLICATED_USER: run provision remaining right before the bulk phase, which exports Auth0's users first, and keep import mode on afterwards (Auth0's automatic migration guide).")
 	}
 	if a.KeepLegacy && !a.LegacyOnline && a.LegacyStore {
 		out = append(out, "The legacy store and Auth0 drift apart after the import: password and profile changes on one side are not seen on the other until the last application moves.")

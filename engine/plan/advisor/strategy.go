@@ -2,7 +2,7 @@
 // Auth0. It is a pure function of two things: what the operator says about
 // their situation (Answers) and what their data shows (Data, a summary of
 // validating a sample export). The rules follow Auth0's B2C provisioning
-// guidance (AUTH0.md S8): proxy a legacy store that must keep serving apps,
+// guidance (docs/auth0.md S8): proxy a legacy store that must keep serving apps,
 // prefer automatic migration because users keep their passwords, finish
 // with a bulk import of whoever is left, and bulk-import directly when every
 // password can be imported anyway.

@@ -1,5 +1,5 @@
 // Package policy describes a database connection's sign-up rules as Auth0
-// defines them (AUTH0.md §5): the password strength levels and the username
+// defines them (docs/auth0.md §5): the password strength levels and the username
 // rule. The plan records them, the advisor reasons about them, and the
 // connection options are built from them.
 package policy
@@ -115,7 +115,7 @@ func (l Level) Meets(password string) (bool, string) {
 	return true, ""
 }
 
-// Auth0's bounds for validation.username (AUTH0.md §5, S11).
+// Auth0's bounds for validation.username (docs/auth0.md §5, S11).
 const (
 	UsernameMinBound = 1
 	UsernameMaxBound = 128

@@ -3,7 +3,7 @@
 // writes every row of the legacy export whose email Auth0 does not have as
 // the source of the bulk phase.
 //
-// Auth0 documents no way to list the users still in a legacy store (AUTH0.md
+// Auth0 documents no way to list the users still in a legacy store (docs/auth0.md
 // §4, S7: compare the two sides); exporting the connection and comparing by
 // email is how this package does it. Emails compare lower-cased, as Auth0's
 // database connections store them.

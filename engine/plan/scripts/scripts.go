@@ -1,7 +1,7 @@
 // Package scripts writes the custom database scripts through which Auth0
 // reaches a legacy PostgreSQL or MySQL user store: login and get_user for
 // automatic migration, and create, verify, change_password and delete as
-// well for an identity-store proxy (AUTH0.md §4, §6).
+// well for an identity-store proxy (docs/auth0.md §4, §6).
 //
 // The scripts follow Auth0's contract: each is one function, calls its
 // callback exactly once, reports a wrong password as
@@ -39,7 +39,7 @@ const (
 	MySQL      = "mysql"
 )
 
-// MaxScriptBytes is Auth0's limit on one script (AUTH0.md §4).
+// MaxScriptBytes is Auth0's limit on one script (docs/auth0.md §4).
 const MaxScriptBytes = 100 * 1024
 
 // The scripts, by the names Auth0 gives them in options.customScripts.
@@ -177,7 +177,7 @@ func Generate(cfg Config) ([]Script, error) {
 
 // Finish returns the login and get_user scripts for after the bulk phase:
 // every user is in Auth0, so both find nobody, and the legacy store can be
-// switched off. Import mode stays on (AUTH0.md §4).
+// switched off. Import mode stays on (docs/auth0.md §4).
 func Finish() []Script {
 	return []Script{
 		{Login, finishHeader + "function login(userNameOrEmail, password, callback) {\n  return callback(null, null);\n}\n"},
@@ -186,7 +186,7 @@ func Finish() []Script {
 }
 
 const finishHeader = `// Migration finished: every user is in Auth0, so the legacy store is no
-// longer asked. Keep the connection's import mode on (AUTH0.md §4).
+// longer asked. Keep the connection's import mode on (docs/auth0.md §4).
 `
 
 // Modules lists the npm modules the login script requires, besides Node's

@@ -19,7 +19,7 @@ const (
 )
 
 // fakeTenant mimics the parts of Auth0 the client uses, with the answers
-// Auth0 documents (AUTH0.md §2, §3, §7). Faults queue canned answers per
+// Auth0 documents (docs/auth0.md §2, §3, §7). Faults queue canned answers per
 // "METHOD path" that are served before the normal handler.
 type fakeTenant struct {
 	t   *testing.T

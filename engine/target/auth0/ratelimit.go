@@ -11,7 +11,7 @@ import (
 )
 
 // headerLimiter paces requests by what the tenant says about its token
-// bucket in every answer (AUTH0.md §3):
+// bucket in every answer (docs/auth0.md §3):
 //
 //	x-ratelimit-limit      bucket size
 //	x-ratelimit-remaining  tokens left
