@@ -41,6 +41,9 @@ type Options struct {
 	Now func() time.Time
 	// Version is provision's version, recorded in a new journal.
 	Version string
+	// Session is the shared connection the assistant runs on (over SSH):
+	// pages act only while it controls the workspace. Nil in a terminal.
+	Session common.Session
 	// Migration tunes the Run migration page (tests); the zero value is
 	// the real engine and the built-in sandbox as the demo runs them.
 	Migration runmigration.Deps
@@ -83,6 +86,7 @@ func New(ctx context.Context, opts Options) *Model {
 		c.Now = opts.Now
 	}
 	c.Version = opts.Version
+	c.Session = opts.Session
 	m := &Model{c: c, pages: map[common.PageID]common.Component{}, help: c.Styles.NewHelp(), migration: opts.Migration}
 	first := common.PageHome
 	if ws == nil {

@@ -20,6 +20,8 @@ import (
 	"provision/engine/sshserve"
 	"provision/engine/workspace"
 	"provision/tui"
+	"provision/tui/common"
+	"provision/tui/pages/runmigration"
 )
 
 type serveFlags struct {
@@ -105,7 +107,12 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	// The hub is what every session on the workspace shares; work started
 	// through it runs until the server stops, whatever its session does.
 	hub := sshserve.NewHub()
-	term := &sshTerminal{dir: dir, log: fileLog}
+	// The workspace's migration, shared by every session's Run migration
+	// page: started by the controlling session through the hub, so it
+	// goes on when that session ends, and followed live by the others.
+	shared := runmigration.NewMigration()
+	defer shared.Close()
+	term := &sshTerminal{dir: dir, log: fileLog, migration: shared}
 	srv, err := sshserve.New(sshserve.Config{
 		Addr:               f.addr,
 		AuthorizedKeysFile: f.authorizedKeys,
@@ -126,8 +133,9 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 // sshTerminal runs the assistant on SSH sessions: each gets its own
 // program, renderer and window size, on the one workspace.
 type sshTerminal struct {
-	dir string
-	log *slog.Logger
+	dir       string
+	log       *slog.Logger
+	migration *runmigration.Migration
 }
 
 // serve runs the assistant on s until the operator quits or ctx ends; see
@@ -142,6 +150,8 @@ func (t *sshTerminal) serve(ctx context.Context, s ssh.Session, seat *sshserve.S
 			Renderer:     r,
 			WorkspaceDir: t.dir,
 			Log:          t.log.With("seat", seat.ID(), "name", seat.Who().Name),
+			Session:      seatSession{seat},
+			Migration:    runmigration.Deps{Shared: t.migration},
 		})
 		m := newSessionModel(app, seat)
 		p := tea.NewProgram(m, tea.WithInput(s), tea.WithOutput(s), tea.WithAltScreen(),
@@ -164,10 +174,28 @@ func (t *sshTerminal) serve(ctx context.Context, s ssh.Session, seat *sshserve.S
 	// The middleware feeds the session's window size changes to the
 	// program. termenv.Ascii forces no colour profile on the client.
 	bubbletea.MiddlewareWithProgramHandler(program, termenv.Ascii)(func(ssh.Session) {})(s)
+	if app != nil {
+		// The shared run goes on; what else the session's pages started
+		// ends with it.
+		app.Shutdown()
+	}
 	if app != nil && app.Interrupted() {
 		return exitInterrupted
 	}
 	return exitOK
+}
+
+// seatSession is the assistant's view of its seat: pages act only while
+// the seat controls the workspace.
+type seatSession struct{ seat *sshserve.Seat }
+
+func (s seatSession) Controlling() bool { return s.seat.Controlling() }
+
+func (s seatSession) Controller() string { return s.seat.View().Controller.Name }
+
+func (s seatSession) Go(what string, fn func(context.Context) error) error {
+	_, err := s.seat.Go(what, fn)
+	return err
 }
 
 // seatChangedMsg says the session's role, or who else is connected, may
@@ -197,8 +225,11 @@ func (m *sessionModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		_, cmd := m.app.Update(msg)
 		return m, cmd
 	case seatChangedMsg:
+		// Control moved, or work started or ended in another session:
+		// the pages look at the workspace again.
 		m.view = m.seat.View()
-		return m, nil
+		_, cmd := m.app.Update(common.WorkspaceChangedMsg{})
+		return m, cmd
 	}
 	_, cmd := m.app.Update(msg)
 	return m, cmd

@@ -350,6 +350,18 @@ func TestServeOverSSH(t *testing.T) {
 	}
 	l.waitFor("alice", "● controlling · 1 watching")
 
+	// Bob's Run migration page is read-only and says who controls: s
+	// starts nothing.
+	l.send("bob", "3", "Enter")
+	l.waitFor("bob", "Watching: alice@laptop controls this workspace", "○ Ready to import")
+	l.send("bob", "s")
+	time.Sleep(300 * time.Millisecond)
+	if screen := l.waitFor("bob", "○ Ready to import"); strings.Contains(screen, "Connecting") || strings.Contains(screen, "Importing") {
+		t.Errorf("bob, watching, started the run:\n%s", screen)
+	}
+	l.send("bob", "Escape")
+	l.waitFor("bob", "What would you like to do?")
+
 	// The assistant works over SSH: alice validates the demo export.
 	l.send("alice", "Enter")
 	l.waitFor("alice", "Choose the export to validate", "kB demo-users.csv")
@@ -420,6 +432,46 @@ func TestServeOverSSH(t *testing.T) {
 	l.start()
 	if out, errOut, st := l.ssh(l.bob, true, "status"); st != 0 || !strings.Contains(out, "workspace  "+l.ws) {
 		t.Errorf("after a restart, with strict host key checking: exit %d\n%s%s", st, out, errOut)
+	}
+	l.stop()
+}
+
+// The migration is the workspace's, not a session's: alice starts it and
+// her client dies, the run goes on; bob, who watched it live, takes
+// control and lets it through the canary's gate to the end.
+func TestServeMigrationOutlivesTheSession(t *testing.T) {
+	l := newSSHLab(t)
+	l.open("alice", l.alice, 120, 40)
+	l.waitFor("alice", "● controlling", "What would you like to do?")
+	l.send("alice", "3", "Enter")
+	l.waitFor("alice", "○ Ready: s imports")
+	l.send("alice", "s")
+	l.waitFor("alice", "Stage canary waits for your approval")
+
+	// Bob watches the same run, read-only.
+	l.open("bob", l.bob, 120, 40)
+	l.waitFor("bob", "◌ watching (alice@laptop controls)", "migration running since")
+	l.send("bob", "3", "Enter")
+	l.waitFor("bob", "Stage canary waits for your approval", "Watching: alice@laptop controls this workspace")
+
+	// Alice's ssh client is killed: the run waits at its gate still.
+	l.tmux("kill-session", "-t", "alice")
+	l.waitFor("bob", "◌ watching (nobody controls", "migration running since")
+	if out, _, _ := l.ssh(l.bob, false, "status"); !strings.Contains(out, "migration running since") {
+		t.Errorf("status after alice's client died shows no run:\n%s", out)
+	}
+
+	// Bob takes control in a new session and approves the gate.
+	l.open("bob2", l.bob, 120, 40, "control")
+	l.waitFor("bob2", "● controlling · 1 watching")
+	l.send("bob2", "3", "Enter")
+	l.waitFor("bob2", "Stage canary waits for your approval")
+	l.send("bob2", "a")
+	l.waitFor("bob2", "✓ Finished: 284 inserted")
+	l.waitFor("bob", "✓ Finished: 284 inserted")
+	l.send("bob2", "q")
+	if st := l.exitStatus("bob2"); st != "0" {
+		t.Errorf("quitting with q: ssh exit %s, want 0", st)
 	}
 	l.stop()
 }

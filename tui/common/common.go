@@ -36,6 +36,36 @@ type Common struct {
 	Now func() time.Time
 	// Version is provision's version, recorded in a new journal.
 	Version string
+	// Session is the shared connection the assistant runs on (over SSH);
+	// nil when it runs alone in a terminal, where it always controls.
+	Session Session
+}
+
+// Session is one of several connections on a workspace: one controls the
+// workspace, the others watch.
+type Session interface {
+	// Controlling reports whether this session may start, pause,
+	// approve, abort or roll back work.
+	Controlling() bool
+	// Controller names who controls the workspace, "" when nobody does.
+	Controller() string
+	// Go runs fn for the workspace beyond this session's life, under a
+	// context that ends only when the server stops; it fails when this
+	// session does not control the workspace.
+	Go(what string, fn func(context.Context) error) error
+}
+
+// Watching reports whether this assistant only watches the workspace: a
+// session that another one controls, or that nobody controls.
+func (c *Common) Watching() bool { return c.Session != nil && !c.Session.Controlling() }
+
+// WatchingNote is the line a watching session shows where it could
+// otherwise act.
+func (c *Common) WatchingNote() string {
+	if who := c.Session.Controller(); who != "" {
+		return "Watching: " + who + " controls this workspace; only they can start, pause, approve, abort or roll back."
+	}
+	return "Watching: nobody controls this workspace; reconnect with ssh -t … control to take over."
 }
 
 // New returns a Common for r, with the default styles and keymap.

@@ -50,6 +50,9 @@ type Deps struct {
 	SandboxFileBytes int
 	// Poll shapes job polling (default: the engine's).
 	Poll upload.PollPolicy
+	// Shared is the workspace's run shared by every session of provision
+	// serve; nil when the page owns its run.
+	Shared *Migration
 }
 
 // Defaults of Deps.

@@ -200,8 +200,21 @@ func readPlan(planPath, exports, demo string) runPlan {
 	return rp
 }
 
+// shared is the workspace's run shared between sessions, or nil when the
+// page owns its run.
+func (m *Model) shared() *Migration {
+	if m.c.Session == nil {
+		return nil
+	}
+	return m.deps.Shared
+}
+
 // Busy reports a run or a rollback in progress, so quitting asks first.
+// A shared run goes on when the session ends: quitting does not ask.
 func (m *Model) Busy() (bool, string) {
+	if m.shared() != nil && m.phase == phaseRunning {
+		return false, ""
+	}
 	switch m.phase {
 	case phaseRunning, phaseLaunching:
 		return true, "the migration"
@@ -234,6 +247,23 @@ func (m *Model) Stop() tea.Cmd {
 // Shutdown pauses a run the program left behind and waits for it, then
 // closes the built-in sandbox.
 func (m *Model) Shutdown() {
+	if g := m.shared(); g != nil {
+		// The run is the workspace's: it goes on, only this page stops
+		// following it. A rollback is the page's own.
+		if m.sess != nil && m.phase == phaseRunning {
+			g.leave(m.sess)
+			m.sess = nil
+		}
+		if m.sess != nil && m.cancel != nil {
+			m.cancel()
+			m.sess.drain(pauseWait)
+			m.sess = nil
+		}
+		if m.cancel != nil {
+			m.cancel()
+		}
+		return
+	}
 	if m.sess != nil {
 		if m.eng != nil {
 			m.eng.Pause()
@@ -321,6 +351,21 @@ func (m *Model) loaded(msg loadedMsg) tea.Cmd {
 	}
 	m.phase = phaseIdle
 	m.journal, m.rp, m.creds, m.hasSandbox = msg.journal, msg.rp, msg.creds, msg.sandbox
+	if g := m.shared(); g != nil {
+		// Another session's run in progress: follow it.
+		if sess, l, snap := g.follow(m.gen + 1); sess != nil {
+			m.gen++
+			m.phase = phaseRunning
+			m.prog, m.eng, m.conn, m.resumed, m.operator = snap, l.eng, l.conn, l.resumed, l.operator
+			m.sess = sess
+			m.journal.busy = nil
+			m.journal.exists = true
+			m.result, m.runErr = nil, nil
+			m.pausing, m.aborting, m.pending = false, false, nil
+			m.clampCursor()
+			return m.sess.next()
+		}
+	}
 	if msg.journal.exists {
 		m.prog.fromStatus(msg.journal.status)
 		if len(m.prog.log) == 0 {
@@ -389,7 +434,7 @@ func (m *Model) updateKeys(k tea.KeyMsg) tea.Cmd {
 		m.clampCursor()
 		return nil
 	}
-	if m.c.Workspace == nil || m.journal.busy != nil {
+	if m.c.Workspace == nil || m.journal.busy != nil || m.c.Watching() {
 		return nil
 	}
 	sel := m.selected()
@@ -420,7 +465,7 @@ func (m *Model) updateKeys(k tea.KeyMsg) tea.Cmd {
 			m.confirm = &action{kind: actAbort}
 		case key.Matches(k, keys.Approve):
 			if w := m.prog.waitingAt(); w != nil {
-				m.eng.Approve(w.name, m.operator, "approved in the assistant")
+				m.eng.Approve(w.name, m.approver(), "approved in the assistant")
 				w.waiting = false
 				m.c.Log.Info("stage approved", "stage", w.name)
 			}
@@ -452,6 +497,11 @@ func (m *Model) askRollback(s *stageRow) tea.Cmd {
 func (m *Model) updateConfirm(k tea.KeyMsg) tea.Cmd {
 	keys := m.c.Keys
 	a := *m.confirm
+	if m.c.Watching() {
+		// Control went to another session while the question was up.
+		m.confirm = nil
+		return nil
+	}
 	switch {
 	case key.Matches(k, keys.Yes):
 		m.confirm = nil
@@ -533,6 +583,13 @@ func (m *Model) launch(a action) tea.Cmd {
 	ctx := m.c.Ctx
 	log := m.c.Log
 	version := m.c.Version
+	if g := m.shared(); g != nil && existing == nil && tenantUp == nil {
+		tenantUp = g.sandbox()
+	}
+	who := ""
+	if s := m.c.Session; s != nil {
+		who = s.Controller()
+	}
 	m.c.Log.Info("run launching", "action", a.kind, "stage", a.stage, "builtin", builtin)
 	return func() tea.Msg {
 		msg := launchedMsg{act: a, conn: existing, tenant: tenantUp}
@@ -572,6 +629,9 @@ func (m *Model) launch(a action) tea.Cmd {
 			}
 		}
 		msg.operator = operatorName()
+		if who != "" {
+			msg.operator = who
+		}
 		o := run.Options{
 			Journal: journal, Target: msg.conn.target, Validate: rp.validate,
 			WaitForApproval: true, Operator: msg.operator, ToolVersion: version,
@@ -633,6 +693,9 @@ func (m *Model) launched(msg launchedMsg) tea.Cmd {
 	}
 	if msg.tenant != nil {
 		m.tenant = msg.tenant
+		if g := m.shared(); g != nil {
+			g.setSandbox(msg.tenant)
+		}
 	}
 	if msg.err != nil {
 		m.phase = phaseIdle
@@ -661,6 +724,18 @@ func (m *Model) launched(msg launchedMsg) tea.Cmd {
 		if s := m.prog.stage(msg.act.stage); s != nil {
 			s.waiting = false
 		}
+	}
+	if g := m.shared(); g != nil {
+		// The run is the workspace's, under the server's lifetime.
+		sess, err := g.start(m.c.Session.Go, m.gen, m.eng, msg.events, m.conn, m.tenant, msg.resumed, msg.operator, m.prog)
+		if err != nil {
+			m.phase, m.eng, m.runErr = phaseIdle, nil, err
+			m.c.Log.Warn("run not started", "err", err)
+			return nil
+		}
+		m.sess = sess
+		m.c.Log.Info("run started", "resumed", msg.resumed, "target", m.conn.spec, "shared", true)
+		return tea.Batch(m.sess.next(), changed)
 	}
 	m.sess = startRun(ctx, m.gen, m.eng, msg.events)
 	m.c.Log.Info("run started", "resumed", msg.resumed, "target", m.conn.spec)
@@ -717,6 +792,9 @@ func (m *Model) rollback(stage string) tea.Cmd {
 	m.result, m.runErr = nil, nil
 	spec, connection, builtin := m.targetSpec()
 	existing, tenantUp := m.conn, m.tenant
+	if g := m.shared(); g != nil && existing == nil && tenantUp == nil {
+		tenantUp = g.sandbox()
+	}
 	deps := m.deps
 	sandboxDir := filepath.Join(ws.Dir(), SandboxDir)
 	ctx, log := m.c.Ctx, m.c.Log
@@ -748,6 +826,9 @@ func (m *Model) rollbackReady(msg rollbackReadyMsg) tea.Cmd {
 	}
 	if msg.tenant != nil {
 		m.tenant = msg.tenant
+		if g := m.shared(); g != nil {
+			g.setSandbox(msg.tenant)
+		}
 	}
 	if msg.err != nil || m.stopping {
 		m.phase = phaseIdle
@@ -794,6 +875,15 @@ func (m *Model) rollbackDone(msg rollbackDoneMsg) tea.Cmd {
 	return tea.Batch(m.load(), changed)
 }
 
+// approver names who approves now, for the audit log: over SSH, the
+// controlling session's person.
+func (m *Model) approver() string {
+	if s := m.c.Session; s != nil && s.Controller() != "" {
+		return s.Controller()
+	}
+	return m.operator
+}
+
 // operatorName names who approves, for the audit log.
 func operatorName() string {
 	user := os.Getenv("USER")
@@ -826,6 +916,12 @@ func (m *Model) ShortHelp() []key.Binding {
 	back := common.WithHelp(k.Back, "back")
 	if m.c.Workspace == nil || m.journal.busy != nil {
 		return []key.Binding{back, k.Quit}
+	}
+	if m.c.Watching() {
+		if len(m.prog.stages) > 1 {
+			return []key.Binding{common.WithHelp(k.Down, "stage"), back, k.Help}
+		}
+		return []key.Binding{back, k.Help}
 	}
 	sel := m.selected()
 	var out []key.Binding

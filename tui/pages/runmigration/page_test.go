@@ -1,6 +1,7 @@
 package runmigration
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -327,4 +328,97 @@ func TestShortReason(t *testing.T) {
 			t.Errorf("shortReason(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// seat is a shared session whose control the test hands out.
+type seat struct {
+	controlling bool
+	controller  string
+}
+
+func (s *seat) Controlling() bool  { return s.controlling }
+func (s *seat) Controller() string { return s.controller }
+func (s *seat) Go(what string, fn func(context.Context) error) error {
+	go fn(context.Background())
+	return nil
+}
+
+// A watching session sees the page and cannot act on the run; once it
+// controls, its keys work again.
+func TestWatchingSessionIsReadOnly(t *testing.T) {
+	tuitest.Chdir(t)
+	ws := tuitest.DemoWorkspace(t)
+	c := tuitest.Common(ws)
+	s := &seat{controller: "alice@laptop"}
+	c.Session = s
+	m := New(c, fastDeps)
+	m.SetSize(78, 21)
+	t.Cleanup(m.Shutdown)
+	d := newDriver(t, m)
+
+	mustContain(t, m.View(), "Watching: alice@laptop controls this workspace")
+	for _, b := range m.ShortHelp() {
+		if b.Help().Key == "s" {
+			t.Errorf("a watcher is offered %q", b.Help().Desc)
+		}
+	}
+	d.key("s")
+	if m.phase != phaseIdle || len(d.queue) != 0 {
+		t.Fatalf("a watcher started the run: phase %d", m.phase)
+	}
+
+	s.controller = ""
+	mustContain(t, m.View(), "nobody controls this workspace")
+
+	s.controlling, s.controller = true, "bob@desk"
+	if strings.Contains(m.View(), "Watching") {
+		t.Errorf("the controlling session shows the watching note:\n%s", m.View())
+	}
+	d.key("s")
+	d.until("the canary's gate", waiting(m))
+}
+
+// Over SSH the run is the workspace's: it goes on when the page that
+// started it ends, another session's page follows it live, and takes it
+// over once it controls.
+func TestSharedRunOutlivesItsPage(t *testing.T) {
+	tuitest.Chdir(t)
+	ws := tuitest.DemoWorkspace(t)
+	shared := NewMigration()
+	t.Cleanup(shared.Close)
+	deps := fastDeps
+	deps.Shared = shared
+	page := func(s *seat) *Model {
+		c := tuitest.Common(ws)
+		c.Session = s
+		m := New(c, deps)
+		m.SetSize(78, 21)
+		return m
+	}
+	alice := &seat{controlling: true, controller: "alice@laptop"}
+	a := page(alice)
+	da := newDriver(t, a)
+	da.key("s")
+	da.until("the canary's gate", waiting(a))
+	if busy, _ := a.Busy(); busy {
+		t.Error("quitting asks to pause a shared run")
+	}
+	a.Shutdown() // alice's session ends
+
+	bob := &seat{controller: "alice@laptop"}
+	b := page(bob)
+	db := &driver{t: t, m: b}
+	db.push(b.Init())
+	db.until("bob follows the run", waiting(b))
+	mustContain(t, b.View(), "waits for your approval", "Watching: alice@laptop controls")
+	db.key("a")
+	if w := b.prog.waitingAt(); w == nil {
+		t.Fatal("bob, watching, approved the gate")
+	}
+
+	bob.controlling, bob.controller = true, "bob@desk"
+	db.key("a")
+	db.until("the run's end", idle(b))
+	mustContain(t, b.View(), "Finished: 284 inserted")
+	b.Shutdown()
 }

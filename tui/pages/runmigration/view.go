@@ -112,6 +112,9 @@ func (m *Model) headline() string {
 	}
 	if !m.journal.exists {
 		n := len(m.prog.stages)
+		if m.c.Watching() {
+			return line(s.Text, fmt.Sprintf("○ Ready to import the users of %s in %d %s", m.sourceName(), n, plural(n, "stage", "stages")))
+		}
 		return line(s.Text, fmt.Sprintf("○ Ready: s imports the users of %s in %d %s", m.sourceName(), n, plural(n, "stage", "stages")))
 	}
 	for _, st := range m.prog.stages {
@@ -125,6 +128,9 @@ func (m *Model) headline() string {
 	started := ""
 	if c := m.journal.meta.Created; !c.IsZero() {
 		started = " (started " + c.Local().Format("2 Jan 15:04") + ")"
+	}
+	if m.c.Watching() {
+		return line(s.Warn, "‖ A run is in the journal"+started+", not finished")
 	}
 	return line(s.Warn, "‖ A run is in the journal"+started+", not finished: s resumes it")
 }
@@ -475,6 +481,9 @@ func (m *Model) bottomLines() []string {
 		return strings.Split(s.Prompt.Width(m.width).Render(q), "\n")
 	}
 	var out []string
+	if m.c.Workspace != nil && m.c.Watching() {
+		out = append(out, common.Cut(s.Warn.Render(m.c.WatchingNote()), m.width))
+	}
 	if m.runErr != nil {
 		out = append(out, strings.Split(s.Flash(errText(m.runErr), true, m.width), "\n")...)
 	} else if m.rp.planErr != nil && m.phase == phaseIdle && !m.journal.exists {
