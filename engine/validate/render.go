@@ -29,8 +29,8 @@ func (r *Report) WriteText(w io.Writer) error {
 	if len(r.HashAlgorithms) > 0 {
 		ew.printf("\nPassword hashes:\n")
 		tw := tabwriter.NewWriter(ew, 2, 4, 2, ' ', 0)
-		for _, kv := range sortedCounts(r.HashAlgorithms) {
-			fmt.Fprintf(tw, "  %s\t%d\t%s\n", kv.key, kv.n, familyNote(kv.key))
+		for _, kv := range SortedCounts(r.HashAlgorithms) {
+			fmt.Fprintf(tw, "  %s\t%d\t%s\n", kv.Key, kv.N, familyNote(kv.Key))
 		}
 		tw.Flush()
 	}
@@ -38,8 +38,8 @@ func (r *Report) WriteText(w io.Writer) error {
 		ew.printf("\nFindings by code:\n")
 		sev := r.severityByCode()
 		tw := tabwriter.NewWriter(ew, 2, 4, 2, ' ', 0)
-		for _, kv := range sortedCounts(r.ByCode) {
-			fmt.Fprintf(tw, "  %s\t%d\t%s\n", kv.key, kv.n, sev[kv.key])
+		for _, kv := range SortedCounts(r.ByCode) {
+			fmt.Fprintf(tw, "  %s\t%d\t%s\n", kv.Key, kv.N, sev[kv.Key])
 		}
 		tw.Flush()
 	}
@@ -80,16 +80,16 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	ew.printf("| %d | %d | %d | %d | %d |\n\n", r.Rows, r.Valid, r.Quarantined, r.Duplicates, r.Warnings)
 	if len(r.HashAlgorithms) > 0 {
 		ew.printf("## Password hashes\n\n| Algorithm | Users | Import |\n|---|---:|---|\n")
-		for _, kv := range sortedCounts(r.HashAlgorithms) {
-			ew.printf("| %s | %d | %s |\n", mdCell(kv.key), kv.n, familyNote(kv.key))
+		for _, kv := range SortedCounts(r.HashAlgorithms) {
+			ew.printf("| %s | %d | %s |\n", mdCell(kv.Key), kv.N, familyNote(kv.Key))
 		}
 		ew.printf("\n")
 	}
 	if len(r.ByCode) > 0 {
 		sev := r.severityByCode()
 		ew.printf("## Findings by code\n\n| Code | Count | Severity |\n|---|---:|---|\n")
-		for _, kv := range sortedCounts(r.ByCode) {
-			ew.printf("| %s | %d | %s |\n", kv.key, kv.n, sev[kv.key])
+		for _, kv := range SortedCounts(r.ByCode) {
+			ew.printf("| %s | %d | %s |\n", kv.Key, kv.N, sev[kv.Key])
 		}
 		ew.printf("\n")
 	}
@@ -155,21 +155,24 @@ func familyNote(family string) string {
 	return "not importable: reset or automatic migration"
 }
 
-type count struct {
-	key string
-	n   int
+// Count is one entry of a report's count map (ByCode, HashAlgorithms).
+type Count struct {
+	Key string
+	N   int
 }
 
-func sortedCounts(m map[string]int) []count {
-	out := make([]count, 0, len(m))
+// SortedCounts orders a count map by count, largest first, then by key:
+// the order every view of a report lists codes and algorithms in.
+func SortedCounts(m map[string]int) []Count {
+	out := make([]Count, 0, len(m))
 	for k, n := range m {
-		out = append(out, count{k, n})
+		out = append(out, Count{k, n})
 	}
 	sort.Slice(out, func(i, j int) bool {
-		if out[i].n != out[j].n {
-			return out[i].n > out[j].n
+		if out[i].N != out[j].N {
+			return out[i].N > out[j].N
 		}
-		return out[i].key < out[j].key
+		return out[i].Key < out[j].Key
 	})
 	return out
 }

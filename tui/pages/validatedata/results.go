@@ -2,7 +2,6 @@ package validatedata
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -19,28 +18,28 @@ func (m *Model) fillResults() {
 	m.applyFilter()
 
 	sev := severities(r)
-	counts := sortedCounts(r.ByCode)
+	counts := validate.SortedCounts(r.ByCode)
 	most := 0
 	for _, c := range counts {
-		most = max(most, c.n)
+		most = max(most, c.N)
 	}
 	m.codeRows = nil
 	rows := make([][]string, 0, len(counts))
 	for _, c := range counts {
-		m.codeRows = append(m.codeRows, c.key)
-		rows = append(rows, []string{c.key, string(sev[c.key]), fmt.Sprint(c.n), bar(c.n, most, 30)})
+		m.codeRows = append(m.codeRows, c.Key)
+		rows = append(rows, []string{c.Key, string(sev[c.Key]), fmt.Sprint(c.N), bar(c.N, most, 30)})
 	}
 	m.codes.SetRows(rows)
 	m.codes.SetCursor(0)
 
-	hs := sortedCounts(r.HashAlgorithms)
+	hs := validate.SortedCounts(r.HashAlgorithms)
 	most = 0
 	for _, c := range hs {
-		most = max(most, c.n)
+		most = max(most, c.N)
 	}
 	rows = rows[:0:0]
 	for _, c := range hs {
-		rows = append(rows, []string{c.key, fmt.Sprint(c.n), bar(c.n, most, 30)})
+		rows = append(rows, []string{c.Key, fmt.Sprint(c.N), bar(c.N, most, 30)})
 	}
 	m.hashes.SetRows(rows)
 	m.hashes.SetCursor(0)
@@ -309,26 +308,6 @@ func severities(r *validate.Report) map[string]validate.Severity {
 			out[f.Code] = f.Severity
 		}
 	}
-	return out
-}
-
-type count struct {
-	key string
-	n   int
-}
-
-// sortedCounts orders a count map by count, then name.
-func sortedCounts(m map[string]int) []count {
-	out := make([]count, 0, len(m))
-	for k, n := range m {
-		out = append(out, count{k, n})
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].n != out[j].n {
-			return out[i].n > out[j].n
-		}
-		return out[i].key < out[j].key
-	})
 	return out
 }
 
