@@ -151,7 +151,7 @@ func runMigrate(cmd *cobra.Command, f *migrateFlags, sourceArg string) error {
 	o := migration.Options{
 		Journal: journal, Source: sourceArg, SourceOptions: so, Validate: vo,
 		Slots: f.slots, MaxFileBytes: f.maxFileBytes, AcceptChangedSource: f.acceptChangedSource,
-		Approve: f.approve, Retry: f.retry, Operator: operatorName(), ToolVersion: version,
+		Approve: f.approve, Retry: f.retry, Operator: migration.LocalOperator(), ToolVersion: version,
 		Verify: migration.VerifyOptions{Disabled: f.noVerify, Sample: f.verifySample},
 	}
 	o.Settings = storage.RunSettings{Target: f.target, ConnectionID: f.connection, Upsert: f.upsert, StageSpec: f.stages}
@@ -394,17 +394,6 @@ func confirmOrYes(cmd *cobra.Command, question string) error {
 		return &exitError{code: exitUsage, err: errors.New("not confirmed; nothing was changed")}
 	}
 	return nil
-}
-
-func operatorName() string {
-	user := os.Getenv("USER")
-	if user == "" {
-		user = "operator"
-	}
-	if host, err := os.Hostname(); err == nil {
-		return user + "@" + host
-	}
-	return user
 }
 
 // printEvents writes one line per event. Job progress is left out: it

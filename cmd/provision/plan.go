@@ -1,9 +1,7 @@
 package main
 
 import (
-	"crypto/sha256"
 	"encoding/csv"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +12,7 @@ import (
 
 	"provision/engine/plan"
 	"provision/engine/plan/advisor"
+	"provision/engine/run"
 	"provision/engine/source"
 	"provision/engine/validate"
 	"provision/engine/workspace"
@@ -161,9 +160,11 @@ func readSample(cmd *cobra.Command, in *plan.Inputs, path string, so source.Opti
 	in.Data = tally.Data(rep)
 	in.Header = r.Header()
 	in.Source.Format = string(r.Format())
-	if in.Data.SHA256, err = fileSHA256(path); err != nil {
+	fp, err := run.Fingerprint(cmd.Context(), path)
+	if err != nil {
 		return err
 	}
+	in.Data.SHA256 = fp.SHA256
 	if credentials != "" {
 		level, _ := in.Answers.Level()
 		known, weak, err := checkKnownPasswords(cmd.ErrOrStderr(), credentials, func(pw string) bool { ok, _ := level.Meets(pw); return ok })
@@ -206,19 +207,6 @@ func checkKnownPasswords(stderr io.Writer, path string, meets func(string) bool)
 			weak++
 		}
 	}
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // relativeTo names path as seen from dir, so that a plan keeps working when

@@ -35,6 +35,19 @@ func Fingerprint(ctx context.Context, path string) (storage.SourceFingerprint, e
 	return storage.SourceFingerprint{Path: abs, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
+// LocalOperator names the person at this terminal (user@host) for the audit
+// log, when no other name is known.
+func LocalOperator() string {
+	user := os.Getenv("USER")
+	if user == "" {
+		user = "operator"
+	}
+	if host, err := os.Hostname(); err == nil {
+		return user + "@" + host
+	}
+	return user
+}
+
 type ctxReader struct {
 	ctx context.Context
 	r   io.Reader

@@ -2,17 +2,14 @@ package planrollout
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"io"
-	"os"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
 	"provision/engine/plan/advisor"
 	"provision/engine/plan/policy"
+	"provision/engine/run"
 	"provision/engine/source"
 	"provision/engine/validate"
 )
@@ -103,23 +100,12 @@ func validateSample(ctx context.Context, id int, path, name string, rule policy.
 	done.data.File = name
 	done.header = r.Header()
 	done.format = string(r.Format())
-	if done.data.SHA256, err = fileSHA256(path); err != nil {
+	if fp, err := run.Fingerprint(ctx, path); err != nil {
 		done.err = err
+	} else {
+		done.data.SHA256 = fp.SHA256
 	}
 	return done
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // waitFor reads the next message of a background job; Update re-arms it

@@ -628,7 +628,7 @@ func (m *Model) launch(a action) tea.Cmd {
 				msg.conn = c
 			}
 		}
-		msg.operator = operatorName()
+		msg.operator = run.LocalOperator()
 		if who != "" {
 			msg.operator = who
 		}
@@ -882,18 +882,6 @@ func (m *Model) approver() string {
 		return s.Controller()
 	}
 	return m.operator
-}
-
-// operatorName names who approves, for the audit log.
-func operatorName() string {
-	user := os.Getenv("USER")
-	if user == "" {
-		user = "operator"
-	}
-	if host, err := os.Hostname(); err == nil {
-		return user + "@" + host
-	}
-	return user
 }
 
 // ---- help ----
