@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 func TestBackupOpensAndMatches(t *testing.T) {
@@ -53,11 +55,24 @@ func TestBackupStopsWhenCancelled(t *testing.T) {
 func TestCompactPreservesDataAndLock(t *testing.T) {
 	j := newJournal(t)
 	startedRun(t, j, 3000, 3000)
-	// Rewriting every user a few times leaves free pages behind.
 	for start := RowID(1); start <= 3000; start += 1000 {
 		id := submitChunk(t, j, "canary", rowRange(start, start+999))
 		must(t, j.CompleteChunk(id, outcomes(rowRange(start, start+999), UserInserted)))
 	}
+	// Data written and deleted leaves free pages behind.
+	must(t, j.update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucket([]byte("scratch"))
+		if err != nil {
+			return err
+		}
+		for i := range 2000 {
+			if err := b.Put(u64key(uint64(i)), make([]byte, 4000)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	must(t, j.update(func(tx *bolt.Tx) error { return tx.DeleteBucket([]byte("scratch")) }))
 	want := takeSnapshot(t, j)
 
 	res, err := j.Compact()

@@ -419,9 +419,12 @@ func (j *Journal) ChunkUsers(id ChunkID) ([]User, error) {
 		if err != nil {
 			return err
 		}
-		users := tx.Bucket(bucketUsers)
+		r := newBlockReader(tx)
 		for _, row := range rows {
-			rec, err := decodeUserRecord(row, users.Get(rowKey(row)))
+			rec, ok, err := r.get(row)
+			if err == nil && !ok {
+				err = fmt.Errorf("user row %d of chunk %d: %w", row, id, ErrNotFound)
+			}
 			if err != nil {
 				return err
 			}

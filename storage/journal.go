@@ -16,15 +16,16 @@ import (
 var (
 	bucketMeta        = []byte("meta")         // "schema" -> uint64; "meta" -> JSON Meta
 	bucketStages      = []byte("stages")       // position (u64) -> JSON stage
-	bucketUsers       = []byte("users")        // row (u64) -> binary userRecord
-	bucketEmails      = []byte("emails")       // normalized email -> row (u64)
+	bucketUserInfo    = []byte("user_info")    // block (u64) -> rows' lines and emails (blocks.go)
+	bucketUserStates  = []byte("user_states")  // block (u64) -> rows' state, stage and chunk (blocks.go)
+	bucketUserNotes   = []byte("user_notes")   // row (u64) -> target user_id, error code and message
 	bucketChunks      = []byte("chunks")       // chunk id (u64) -> JSON chunk
 	bucketChunkUsers  = []byte("chunk_users")  // chunk id (u64) -> packed rows
 	bucketChunkStates = []byte("chunk_states") // state byte + chunk id (u64) -> empty
 	bucketCounters    = []byte("counters")     // stage position (u32) + state byte -> count (u64)
 	bucketEvents      = []byte("events")       // sequence (u64) -> JSON event
 
-	allBuckets = [][]byte{bucketMeta, bucketStages, bucketUsers, bucketEmails, bucketChunks,
+	allBuckets = [][]byte{bucketMeta, bucketStages, bucketUserInfo, bucketUserStates, bucketUserNotes, bucketChunks,
 		bucketChunkUsers, bucketChunkStates, bucketCounters, bucketEvents}
 
 	keySchema = []byte("schema")

@@ -3,7 +3,6 @@ package storage
 import (
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"strings"
 )
 
@@ -38,15 +37,8 @@ func truncateMessage(s string) string {
 	return s[:cut] + "…"
 }
 
-// userRecord is one user as stored. Users are the journal's only
-// high-volume records (one per source row, rewritten at every transition),
-// so they use a compact binary form instead of JSON: encoding and decoding
-// cost ~100 ns rather than microseconds, which is most of the difference
-// between 50,000 and 500,000 outcomes per second.
-//
-// Layout (format 1): format byte, state byte, then uvarints line, stage,
-// chunk, then length-prefixed strings email, target user_id, error code,
-// error message. The row is the key.
+// userRecord is one user as the journal's code sees it, assembled from
+// its block (blocks.go): registration, slot and note.
 type userRecord struct {
 	row     RowID
 	line    int
@@ -59,68 +51,7 @@ type userRecord struct {
 	errMsg  string
 }
 
-const userRecordFormat = 1
-
-func (r *userRecord) appendBinary(dst []byte) []byte {
-	dst = append(dst, userRecordFormat, byte(r.state))
-	dst = binary.AppendUvarint(dst, uint64(r.line))
-	dst = binary.AppendUvarint(dst, uint64(r.stage))
-	dst = binary.AppendUvarint(dst, uint64(r.chunk))
-	for _, s := range [...]string{r.email, r.userID, r.errCode, r.errMsg} {
-		dst = binary.AppendUvarint(dst, uint64(len(s)))
-		dst = append(dst, s...)
-	}
-	return dst
-}
-
-// maxEncodedLen bounds len(r.appendBinary(nil)).
-func (r *userRecord) maxEncodedLen() int {
-	return 2 + 3*binary.MaxVarintLen64 + 4*binary.MaxVarintLen64 +
-		len(r.email) + len(r.userID) + len(r.errCode) + len(r.errMsg)
-}
-
 var errCorruptRecord = errors.New("corrupt user record")
-
-// decodeUserRecord parses a stored user. The strings are copies, so the
-// record stays valid after the transaction that read b ends.
-func decodeUserRecord(row RowID, b []byte) (userRecord, error) {
-	r := userRecord{row: row}
-	if len(b) < 2 || b[0] != userRecordFormat {
-		return r, fmt.Errorf("user row %d: %w (format byte %v)", row, errCorruptRecord, b[:min(len(b), 1)])
-	}
-	r.state = UserState(b[1])
-	if !r.state.valid() {
-		return r, fmt.Errorf("user row %d: %w (state %d)", row, errCorruptRecord, b[1])
-	}
-	d := decoder{b: b[2:]}
-	line, stage, chunk := d.uvarint(), d.uvarint(), d.uvarint()
-	r.email, r.userID, r.errCode, r.errMsg = d.str(), d.str(), d.str(), d.str()
-	if d.err || len(d.b) != 0 || line > 1<<40 || stage > 1<<31 {
-		return r, fmt.Errorf("user row %d: %w", row, errCorruptRecord)
-	}
-	r.line, r.stage, r.chunk = int(line), uint32(stage), ChunkID(chunk)
-	return r, nil
-}
-
-// peekUserState reads the state of an encoded record without decoding it,
-// for scans that filter most records out.
-func peekUserState(b []byte) UserState {
-	if len(b) < 2 {
-		return 0
-	}
-	return UserState(b[1])
-}
-
-// peekUserStage reads the stage of an encoded record without decoding it.
-func peekUserStage(b []byte) (uint32, bool) {
-	if len(b) < 2 {
-		return 0, false
-	}
-	d := decoder{b: b[2:]}
-	d.uvarint()
-	stage := d.uvarint()
-	return uint32(stage), !d.err
-}
 
 type decoder struct {
 	b   []byte

@@ -25,7 +25,7 @@ type migration struct {
 
 // currentSchema is the layout this build writes. To change the layout:
 // bump version and append a migration from the previous version.
-var currentSchema = schema{version: 1}
+var currentSchema = schema{version: 2, migrations: []migration{usersIntoBlocks}}
 
 // NewerSchemaError is returned by Open for a journal written by a newer
 // provision, whose layout this build cannot know.

@@ -3,7 +3,7 @@ package storage
 import (
 	"encoding/binary"
 	"errors"
-	"fmt"
+
 	"os"
 	"strings"
 	"testing"
@@ -44,46 +44,42 @@ func TestNewerSchemaIsRefused(t *testing.T) {
 
 var bucketStageUsers = []byte("stage_users")
 
-// v1ToV2 is a real migration of the kind a later schema would add: an
-// index of users by stage (stage position + row -> empty), built from the
-// users themselves.
-var v1ToV2 = migration{
-	from: 1,
+// v2ToV3 is a migration of the kind a later schema would add: an index
+// of users by stage (stage position + row -> empty), built from the users
+// themselves.
+var v2ToV3 = migration{
+	from: 2,
 	what: "index users by stage",
 	apply: func(tx *bolt.Tx) error {
 		idx, err := tx.CreateBucket(bucketStageUsers)
 		if err != nil {
 			return err
 		}
-		return tx.Bucket(bucketUsers).ForEach(func(k, v []byte) error {
-			stage, ok := peekUserStage(v)
-			if !ok {
-				return fmt.Errorf("user %d: corrupt", keyU64(k))
+		return newBlockReader(tx).each(0, nil, func(rec userRecord) (bool, error) {
+			if rec.stage == 0 {
+				return true, nil
 			}
-			if stage == 0 {
-				return nil
-			}
-			return idx.Put(binary.BigEndian.AppendUint32(append([]byte(nil), k...), stage), nil)
+			return true, idx.Put(binary.BigEndian.AppendUint32(rowKey(rec.row), rec.stage), nil)
 		})
 	},
 }
 
 func TestMigrationIsApplied(t *testing.T) {
-	v1 := &schema{version: 1}
-	j := newJournal(t, Options{schema: v1})
+	v2 := &schema{version: 2}
+	j := newJournal(t, Options{schema: v2})
 	startedRun(t, j, 30, 10)
 	before := takeSnapshot(t, j)
 	must(t, j.Close())
 
-	v2 := &schema{version: 2, migrations: []migration{v1ToV2}}
-	j, err := Open(j.Path(), Options{schema: v2})
+	v3 := &schema{version: 3, migrations: []migration{v2ToV3}}
+	j, err := Open(j.Path(), Options{schema: v3})
 	must(t, err)
 	defer j.Close()
 
 	meta, err := j.Meta()
 	must(t, err)
-	if meta.Schema != 2 {
-		t.Errorf("schema after migration = %d, want 2", meta.Schema)
+	if meta.Schema != 3 {
+		t.Errorf("schema after migration = %d, want 3", meta.Schema)
 	}
 	var indexed int
 	must(t, j.view(func(tx *bolt.Tx) error {
@@ -99,7 +95,7 @@ func TestMigrationIsApplied(t *testing.T) {
 	}
 	events, err := j.LatestEvents(1)
 	must(t, err)
-	if len(events) != 1 || events[0].Message != "upgraded schema v1 to v2: index users by stage" {
+	if len(events) != 1 || events[0].Message != "upgraded schema v2 to v3: index users by stage" {
 		t.Errorf("last event = %+v", events)
 	}
 	// The data the migration did not touch is unchanged.
@@ -108,9 +104,9 @@ func TestMigrationIsApplied(t *testing.T) {
 		t.Errorf("users changed in migration: %v -> %v", before.Status.Users, after.Status.Users)
 	}
 
-	// The pre-migration backup is a v1 journal that a v1 build opens.
-	backup := j.Path() + ".schema-v1.bak"
-	old, err := Open(backup, Options{schema: v1})
+	// The pre-migration backup is a v2 journal that a v2 build opens.
+	backup := j.Path() + ".schema-v2.bak"
+	old, err := Open(backup, Options{schema: v2})
 	if err != nil {
 		t.Fatalf("open the pre-migration backup: %v", err)
 	}
@@ -119,33 +115,33 @@ func TestMigrationIsApplied(t *testing.T) {
 
 	// Opening again does not migrate twice.
 	must(t, j.Close())
-	j, err = Open(j.Path(), Options{schema: v2})
+	j, err = Open(j.Path(), Options{schema: v3})
 	must(t, err)
 	defer j.Close()
-	if again := takeSnapshot(t, j); len(again.Events) != len(after.Events) || again.Meta.Schema != 2 {
+	if again := takeSnapshot(t, j); len(again.Events) != len(after.Events) || again.Meta.Schema != 3 {
 		t.Errorf("reopening a migrated journal changed it: %d events (was %d), schema v%d",
 			len(again.Events), len(after.Events), again.Meta.Schema)
 	}
 }
 
 func TestFailedMigrationLeavesTheJournalAsItWas(t *testing.T) {
-	v1 := &schema{version: 1}
-	j := newJournal(t, Options{schema: v1})
+	v2 := &schema{version: 2}
+	j := newJournal(t, Options{schema: v2})
 	startedRun(t, j, 5, 5)
 	path := j.Path()
 	must(t, j.Close())
 
-	broken := migration{from: 1, what: "break", apply: func(tx *bolt.Tx) error {
-		if err := tx.DeleteBucket(bucketUsers); err != nil {
+	broken := migration{from: 2, what: "break", apply: func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bucketUserStates); err != nil {
 			return err
 		}
 		return errors.New("disk on fire")
 	}}
-	_, err := Open(path, Options{schema: &schema{version: 2, migrations: []migration{broken}}})
-	if err == nil || !strings.Contains(err.Error(), "disk on fire") || !strings.Contains(err.Error(), "unchanged at v1") {
+	_, err := Open(path, Options{schema: &schema{version: 3, migrations: []migration{broken}}})
+	if err == nil || !strings.Contains(err.Error(), "disk on fire") || !strings.Contains(err.Error(), "unchanged at v2") {
 		t.Fatalf("got %v", err)
 	}
-	j, err = Open(path, Options{schema: v1})
+	j, err = Open(path, Options{schema: v2})
 	must(t, err)
 	defer j.Close()
 	users, err := j.CollectUsers(ctx, UserFilter{})
@@ -156,12 +152,12 @@ func TestFailedMigrationLeavesTheJournalAsItWas(t *testing.T) {
 }
 
 func TestMissingMigrationIsReported(t *testing.T) {
-	v1 := &schema{version: 1}
-	j := newJournal(t, Options{schema: v1})
+	v2 := &schema{version: 2}
+	j := newJournal(t, Options{schema: v2})
 	path := j.Path()
 	must(t, j.Close())
-	_, err := Open(path, Options{schema: &schema{version: 3, migrations: []migration{v1ToV2}}})
+	_, err := Open(path, Options{schema: &schema{version: 4, migrations: []migration{v2ToV3}}})
 	if err == nil || !strings.Contains(err.Error(), "no upgrade from it") {
-		t.Fatalf("got %v, want no upgrade from v2", err)
+		t.Fatalf("got %v, want no upgrade from v3", err)
 	}
 }

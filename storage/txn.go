@@ -13,42 +13,24 @@ import (
 // transaction's dirty pages to a few megabytes.
 const maxRecordsPerTx = 10_000
 
-// userFillPercent: users are added in row order, so bbolt's default of
-// half-full pages (tuned for random inserts) would waste half the file. But
-// a record grows by about a third when its outcome arrives (a user_id, an
-// error), and a full page that grows splits in two half-empty ones. 0.7
-// leaves room for that growth: measured on 1M users, the settled file is
-// 176 MB at 0.7, against 209 MB at 0.5 and 237 MB at 0.8.
-const userFillPercent = 0.7
-
-// writeTx carries the state of one write transaction over users: bucket
-// handles, the counter changes to write at the end, the stage table, and
-// an arena for encoded records.
+// writeTx carries the state of one write transaction over users: the
+// blocks it read or changed, the counter changes to write at the end, and
+// the stage table.
 type writeTx struct {
 	tx       *bolt.Tx
-	users    *bolt.Bucket
-	emails   *bolt.Bucket
+	notes    *bolt.Bucket
+	blocks   map[uint64]*userBlock
 	counters counterDeltas
 	stages   *stageTable
-
-	// bbolt keeps a reference to every value passed to Put until the
-	// transaction ends, so encoded records cannot share a reusable
-	// buffer. They are appended to an arena instead: one allocation per
-	// few hundred records rather than one per record. When append grows
-	// the arena, the old backing array stays alive through bbolt's
-	// references.
-	arena []byte
 }
 
 func newWriteTx(tx *bolt.Tx) *writeTx {
-	w := &writeTx{
+	return &writeTx{
 		tx:       tx,
-		users:    tx.Bucket(bucketUsers),
-		emails:   tx.Bucket(bucketEmails),
+		notes:    tx.Bucket(bucketUserNotes),
+		blocks:   make(map[uint64]*userBlock),
 		counters: make(counterDeltas),
 	}
-	w.users.FillPercent = userFillPercent
-	return w
 }
 
 func (w *writeTx) stageTable() (stageTable, error) {
@@ -62,14 +44,32 @@ func (w *writeTx) stageTable() (stageTable, error) {
 	return *w.stages, nil
 }
 
+// block returns the block of row, read once per transaction. Its
+// registrations are parsed at once: bbolt's memory behind them is only
+// safe until this transaction writes.
+func (w *writeTx) block(row RowID) (*userBlock, int, error) {
+	idx, off := blockOf(row)
+	b, ok := w.blocks[idx]
+	if !ok {
+		var err error
+		if b, err = loadBlock(w.tx, idx); err != nil {
+			return nil, 0, err
+		}
+		if err := b.parseInfo(); err != nil {
+			return nil, 0, err
+		}
+		w.blocks[idx] = b
+	}
+	return b, off, nil
+}
+
 // get returns the user at row; ok is false when there is none.
 func (w *writeTx) get(row RowID) (rec userRecord, ok bool, err error) {
-	v := w.users.Get(rowKey(row))
-	if v == nil {
-		return userRecord{}, false, nil
+	b, off, err := w.block(row)
+	if err != nil {
+		return userRecord{}, false, err
 	}
-	rec, err = decodeUserRecord(row, v)
-	return rec, err == nil, err
+	return b.record(off, w.notes)
 }
 
 func (w *writeTx) mustGet(row RowID) (userRecord, error) {
@@ -84,19 +84,35 @@ func (w *writeTx) mustGet(row RowID) (userRecord, error) {
 }
 
 // save writes rec, which was old before this transaction changed it (old
-// is the zero record for a new user), and moves it between counters.
+// is the zero record for a new user), and moves it between counters. The
+// slot is written when the transaction finishes; a changed note at once.
 func (w *writeTx) save(old, rec userRecord) error {
 	w.counters.move(counterKey{old.stage, old.state}, counterKey{rec.stage, rec.state})
-	if need := rec.maxEncodedLen(); cap(w.arena)-len(w.arena) < need {
-		w.arena = make([]byte, 0, max(64<<10, need))
+	b, off, err := w.block(rec.row)
+	if err != nil {
+		return err
 	}
-	start := len(w.arena)
-	w.arena = rec.appendBinary(w.arena)
-	return w.users.Put(rowKey(rec.row), w.arena[start:len(w.arena):len(w.arena)])
+	if err := b.put(off, rec, old.state == 0); err != nil {
+		return err
+	}
+	if old.userID == rec.userID && old.errCode == rec.errCode && old.errMsg == rec.errMsg {
+		return nil
+	}
+	if !rec.hasNote() {
+		return w.notes.Delete(rowKey(rec.row))
+	}
+	return w.notes.Put(rowKey(rec.row), encodeNote(rec))
 }
 
 // finish writes what the transaction accumulated; call it last.
-func (w *writeTx) finish() error { return w.counters.flush(w.tx) }
+func (w *writeTx) finish() error {
+	for _, b := range w.blocks {
+		if err := b.flush(w.tx); err != nil {
+			return err
+		}
+	}
+	return w.counters.flush(w.tx)
+}
 
 // inBatches calls fn for consecutive slices [lo, hi) of n items, each in
 // its own write transaction of at most maxRecordsPerTx items. ctx is

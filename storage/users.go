@@ -43,8 +43,11 @@ type NewUser struct {
 
 // AddUsers registers source rows, so that every row of the source is
 // accounted for. A pending row's email must not belong to another pending
-// row: register duplicates as skipped. Registering a row again with the
-// same line, email and kind does nothing, so a resumed run may repeat it.
+// row: register duplicates as skipped. The journal keeps no email index
+// (it would cost a random B+tree insert per row), so that is the caller's
+// promise, which validation keeps and Verify checks. Registering a row
+// again with the same line, email and kind does nothing, so a resumed run
+// may repeat it.
 func (j *Journal) AddUsers(ctx context.Context, users []NewUser) error {
 	return j.inBatches(ctx, "register users", len(users), func(w *writeTx, lo, hi int) error {
 		added := make(UserCounts)
@@ -86,17 +89,6 @@ func (w *writeTx) addUser(u NewUser) (isNew bool, err error) {
 		}
 		return false, fmt.Errorf("%s is already registered as %s (line %d <%s>); the journal belongs to a different source, or rows were numbered differently",
 			rec.subject(), registeredAs(old.state), old.line, old.email)
-	}
-	if u.State == UserPending {
-		key := []byte(rec.email)
-		if v := w.emails.Get(key); v != nil {
-			other, _, _ := w.get(RowID(keyU64(v)))
-			return false, fmt.Errorf("%s: the email is already used by row %d (line %d); register one of them as skipped",
-				rec.subject(), other.row, other.line)
-		}
-		if err := w.emails.Put(key, rowKey(rec.row)); err != nil {
-			return false, err
-		}
 	}
 	return true, w.save(userRecord{}, rec)
 }
@@ -295,11 +287,10 @@ func (j *Journal) User(row RowID) (User, error) {
 		if err != nil {
 			return err
 		}
-		v := tx.Bucket(bucketUsers).Get(rowKey(row))
-		if v == nil {
-			return fmt.Errorf("user row %d: %w", row, ErrNotFound)
+		rec, ok, err := newBlockReader(tx).get(row)
+		if err == nil && !ok {
+			err = fmt.Errorf("user row %d: %w", row, ErrNotFound)
 		}
-		rec, err := decodeUserRecord(row, v)
 		u = rec.user(t)
 		return err
 	})
@@ -307,25 +298,68 @@ func (j *Journal) User(row RowID) (User, error) {
 }
 
 // UserByEmail returns the valid (not quarantined or skipped) user with
-// this email.
+// this email. It reads every registration: use UsersByEmail for several.
 func (j *Journal) UserByEmail(email string) (User, error) {
-	email = NormalizeEmail(email)
-	var u User
+	found, err := j.UsersByEmail(context.Background(), []string{email})
+	if err != nil {
+		return User{}, err
+	}
+	u, ok := found[NormalizeEmail(email)]
+	if !ok {
+		return User{}, fmt.Errorf("user <%s>: %w", NormalizeEmail(email), ErrNotFound)
+	}
+	return u, nil
+}
+
+// UsersByEmail returns the valid users with any of these emails, keyed by
+// normalized email, in one pass over the journal.
+func (j *Journal) UsersByEmail(ctx context.Context, emails []string) (map[string]User, error) {
+	want := make(map[string]bool, len(emails))
+	for _, e := range emails {
+		want[NormalizeEmail(e)] = true
+	}
+	found := make(map[string]User, len(emails))
 	err := j.view(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketEmails).Get([]byte(email))
-		if v == nil {
-			return fmt.Errorf("user <%s>: %w", email, ErrNotFound)
-		}
-		row := RowID(keyU64(v))
 		t, err := loadStages(tx)
 		if err != nil {
 			return err
 		}
-		rec, err := decodeUserRecord(row, tx.Bucket(bucketUsers).Get(rowKey(row)))
-		u = rec.user(t)
-		return err
+		r := newBlockReader(tx)
+		c := tx.Bucket(bucketUserInfo).Cursor()
+		n := 0
+		for k, _ := c.First(); k != nil && len(found) < len(want); k, _ = c.Next() {
+			if n++; n%64 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			b, err := r.block(keyU64(k))
+			if err != nil {
+				return err
+			}
+			if err := b.parseInfo(); err != nil {
+				return err
+			}
+			for off, e := range b.info {
+				if !e.present || !want[e.email] {
+					continue
+				}
+				if st := b.state(off); st == UserQuarantined || st == UserSkipped {
+					continue
+				}
+				rec, _, err := b.record(off, r.notes)
+				if err != nil {
+					return err
+				}
+				found[e.email] = rec.user(t)
+			}
+		}
+		return nil
 	})
-	return u, err
+	if err != nil {
+		return nil, fmt.Errorf("find users by email: %w", err)
+	}
+	return found, nil
 }
 
 // UserFilter selects users. The zero value selects every user.
@@ -393,27 +427,17 @@ func (j *Journal) usersPage(f UserFilter, after RowID) ([]User, RowID, error) {
 				want[s] = true
 			}
 		}
-		c := tx.Bucket(bucketUsers).Cursor()
-		for k, v := c.Seek(rowKey(after + 1)); k != nil; k, v = c.Next() {
-			if len(f.States) > 0 && !want[peekUserState(v)] {
-				continue
-			}
-			if stage != 0 {
-				if s, ok := peekUserStage(v); ok && s != stage {
-					continue // a corrupt record falls through to the decoder's error
-				}
-			}
-			rec, err := decodeUserRecord(RowID(keyU64(k)), v)
-			if err != nil {
-				return err
-			}
+		keep := func(st UserState, s uint32) bool {
+			return (len(f.States) == 0 || want[st]) && (stage == 0 || s == stage)
+		}
+		return newBlockReader(tx).each(after, keep, func(rec userRecord) (bool, error) {
 			page = append(page, rec.user(t))
 			if len(page) == usersPageSize {
 				next = rec.row
-				return nil
+				return false, nil
 			}
-		}
-		return nil
+			return true, nil
+		})
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("read users: %w", err)

@@ -32,8 +32,8 @@ func (r *VerifyReport) problem(format string, args ...any) {
 }
 
 // Verify scans every user and chunk and cross-checks what the journal
-// keeps twice: the counters against a recount, the email index against the
-// users, chunk member lists against the users' chunks, the chunk state
+// keeps twice: the counters against a recount, valid users' emails for
+// uniqueness, users' notes against their slots, chunk member lists against the users' chunks, the chunk state
 // index against the chunks, and users' states against their chunks'. It
 // reads one consistent snapshot and changes nothing.
 func (j *Journal) Verify(ctx context.Context) (VerifyReport, error) {
@@ -85,35 +85,29 @@ func verify(ctx context.Context, tx *bolt.Tx) (VerifyReport, error) {
 
 	recount := make(map[uint32]UserCounts)
 	claimed := make(map[ChunkID]int) // users naming each chunk as theirs
-	validUsers := 0
-	users := tx.Bucket(bucketUsers)
-	emails := tx.Bucket(bucketEmails)
-	c := users.Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		if r.Users%10_000 == 0 {
-			if err := ctx.Err(); err != nil {
-				return r, err
-			}
-		}
+	emails := make(map[string]RowID) // valid users' emails, which must be unique
+	noted := 0                       // users whose slot says they have a note
+	err = eachStoredUser(ctx, tx, &r, func(rec userRecord) {
 		r.Users++
-		rec, err := decodeUserRecord(RowID(keyU64(k)), v)
-		if err != nil {
-			r.problem("%v", err)
-			continue
-		}
 		if recount[rec.stage] == nil {
 			recount[rec.stage] = make(UserCounts)
 		}
 		recount[rec.stage][rec.state]++
+		if rec.hasNote() {
+			noted++
+		}
 
 		unstaged := rec.state == UserPending || rec.state == UserQuarantined || rec.state == UserSkipped
 		if _, ok := t.at(rec.stage); ok == unstaged {
 			r.problem("%s is %s in stage %d", rec.subject(), rec.state, rec.stage)
 		}
 		if rec.state != UserQuarantined && rec.state != UserSkipped {
-			validUsers++
-			if got := emails.Get([]byte(rec.email)); keyU64(got) != uint64(rec.row) {
-				r.problem("%s is missing from the email index", rec.subject())
+			if rec.email == "" {
+				r.problem("%s is %s but has no email", rec.subject(), rec.state)
+			} else if other, dup := emails[rec.email]; dup {
+				r.problem("%s has the email of row %d; only one valid row may have it", rec.subject(), other)
+			} else {
+				emails[rec.email] = rec.row
 			}
 		}
 		if rec.chunk != 0 {
@@ -122,17 +116,15 @@ func verify(ctx context.Context, tx *bolt.Tx) (VerifyReport, error) {
 		} else if rec.state == UserSubmitted || rec.state.IsOutcome() {
 			r.problem("%s is %s but in no chunk", rec.subject(), rec.state)
 		}
-	}
-
-	indexedEmails := 0
-	_ = emails.ForEach(func(k, v []byte) error {
-		indexedEmails++
-		return nil
 	})
-	if indexedEmails != validUsers {
-		r.problem("the email index has %d entries for %d valid users", indexedEmails, validUsers)
+	if err != nil {
+		return r, err
+	}
+	if n := tx.Bucket(bucketUserNotes).Stats().KeyN; n != noted {
+		r.problem("the journal holds %d user notes for %d users that have one", n, noted)
 	}
 
+	reader := newBlockReader(tx)
 	for _, id := range slices.Sorted(maps.Keys(chunks)) {
 		rows, err := chunkMembers(tx, id)
 		if err != nil {
@@ -141,7 +133,7 @@ func verify(ctx context.Context, tx *bolt.Tx) (VerifyReport, error) {
 		}
 		confirmed := 0
 		for _, row := range rows {
-			if rec, err := decodeUserRecord(row, users.Get(rowKey(row))); err == nil && rec.chunk == id {
+			if rec, ok, err := reader.get(row); err == nil && ok && rec.chunk == id {
 				confirmed++
 			}
 		}
@@ -161,6 +153,52 @@ func verify(ctx context.Context, tx *bolt.Tx) (VerifyReport, error) {
 		}
 	}
 	return r, nil
+}
+
+// eachStoredUser calls fn for every user that can be read, in row order,
+// and reports the ones that cannot, and registrations without a state.
+func eachStoredUser(ctx context.Context, tx *bolt.Tx, r *VerifyReport, fn func(userRecord)) error {
+	notes := tx.Bucket(bucketUserNotes)
+	info := tx.Bucket(bucketUserInfo)
+	blocks := 0
+	err := info.ForEach(func(k, _ []byte) error {
+		if tx.Bucket(bucketUserStates).Get(k) == nil {
+			r.problem("user block %d has registrations but no states", keyU64(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	c := tx.Bucket(bucketUserStates).Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		if blocks++; blocks%16 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		b, err := loadBlock(tx, keyU64(k))
+		if err != nil {
+			r.problem("%v", err)
+			continue
+		}
+		if err := b.parseInfo(); err != nil {
+			r.problem("%v", err)
+			continue
+		}
+		for off := range blockRows {
+			rec, ok, err := b.record(off, notes)
+			switch {
+			case err != nil:
+				r.problem("%v", err)
+			case ok:
+				fn(rec)
+			case b.info[off].present:
+				r.problem("user row %d is registered (line %d) but has no state", b.idx*blockRows+uint64(off), b.info[off].line)
+			}
+		}
+	}
+	return nil
 }
 
 func verifyUserInChunk(r *VerifyReport, t stageTable, rec userRecord, chunks map[ChunkID]Chunk) {
@@ -213,20 +251,18 @@ func unionKeys(a, b map[uint32]UserCounts) map[uint32]bool {
 func (j *Journal) RebuildCounters(ctx context.Context) error {
 	err := j.update(func(tx *bolt.Tx) error {
 		fresh := make(counterDeltas)
-		c := tx.Bucket(bucketUsers).Cursor()
 		n := 0
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			if n%10_000 == 0 {
+		err := newBlockReader(tx).each(0, nil, func(rec userRecord) (bool, error) {
+			if n++; n%10_000 == 0 {
 				if err := ctx.Err(); err != nil {
-					return err
+					return false, err
 				}
 			}
-			n++
-			rec, err := decodeUserRecord(RowID(keyU64(k)), v)
-			if err != nil {
-				return err
-			}
 			fresh[counterKey{rec.stage, rec.state}]++
+			return true, nil
+		})
+		if err != nil {
+			return err
 		}
 		if err := tx.DeleteBucket(bucketCounters); err != nil {
 			return err
