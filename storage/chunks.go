@@ -119,9 +119,6 @@ func (w *writeTx) requireRunning(stage string, doing string) (Stage, error) {
 // chunk, into a new chunk. Nothing is sent: the users stay assigned until
 // MarkChunkSubmitting.
 func (j *Journal) PlanChunk(stage string, rows []RowID) (ChunkID, error) {
-	if len(rows) == 0 || len(rows) > maxRecordsPerTx {
-		return 0, fmt.Errorf("plan chunk: %d users; a chunk holds 1 to %d", len(rows), maxRecordsPerTx)
-	}
 	var id ChunkID
 	err := j.update(func(tx *bolt.Tx) error {
 		w := newWriteTx(tx)
@@ -129,47 +126,55 @@ func (j *Journal) PlanChunk(stage string, rows []RowID) (ChunkID, error) {
 		if err != nil {
 			return err
 		}
-		seq, err := tx.Bucket(bucketChunks).NextSequence()
+		c, err := w.planChunk(s, rows)
 		if err != nil {
 			return err
 		}
-		id = ChunkID(seq)
-		for _, row := range rows {
-			rec, err := w.mustGet(row)
-			if err != nil {
-				return err
-			}
-			switch {
-			case rec.stage != uint32(s.Position):
-				return fmt.Errorf("%s is not in stage %q", rec.subject(), s.Name)
-			case rec.state != UserAssigned:
-				return fmt.Errorf("%s is %s; only assigned users can be planned into a chunk", rec.subject(), rec.state)
-			case rec.chunk != 0:
-				return fmt.Errorf("%s is already in chunk %d", rec.subject(), rec.chunk)
-			}
-			old := rec
-			rec.chunk = id
-			if err := w.save(old, rec); err != nil {
-				return err
-			}
-		}
-		if err := tx.Bucket(bucketChunkUsers).Put(u64key(seq), packRows(rows)); err != nil {
-			return err
-		}
-		now := time.Now().UTC()
-		c := Chunk{ID: id, Stage: s.Name, State: ChunkPlanned, Users: len(rows), Created: now}
-		if err := w.putChunk(c, 0); err != nil {
-			return err
-		}
-		if err := appendEvent(tx, Event{Kind: EventChunk, Stage: s.Name, Chunk: id, Message: fmt.Sprintf("chunk %d planned with %d users", id, len(rows))}); err != nil {
-			return err
-		}
+		id = c.ID
 		return w.finish()
 	})
 	if err != nil {
 		return 0, fmt.Errorf("plan chunk in stage %q: %w", stage, err)
 	}
 	return id, nil
+}
+
+func (w *writeTx) planChunk(s Stage, rows []RowID) (Chunk, error) {
+	if len(rows) == 0 || len(rows) > maxRecordsPerTx {
+		return Chunk{}, fmt.Errorf("%d users; a chunk holds 1 to %d", len(rows), maxRecordsPerTx)
+	}
+	seq, err := w.tx.Bucket(bucketChunks).NextSequence()
+	if err != nil {
+		return Chunk{}, err
+	}
+	id := ChunkID(seq)
+	for _, row := range rows {
+		rec, err := w.mustGet(row)
+		if err != nil {
+			return Chunk{}, err
+		}
+		switch {
+		case rec.stage != uint32(s.Position):
+			return Chunk{}, fmt.Errorf("%s is not in stage %q", rec.subject(), s.Name)
+		case rec.state != UserAssigned:
+			return Chunk{}, fmt.Errorf("%s is %s; only assigned users can be planned into a chunk", rec.subject(), rec.state)
+		case rec.chunk != 0:
+			return Chunk{}, fmt.Errorf("%s is already in chunk %d", rec.subject(), rec.chunk)
+		}
+		old := rec
+		rec.chunk = id
+		if err := w.save(old, rec); err != nil {
+			return Chunk{}, err
+		}
+	}
+	if err := w.tx.Bucket(bucketChunkUsers).Put(u64key(seq), packRows(rows)); err != nil {
+		return Chunk{}, err
+	}
+	c := Chunk{ID: id, Stage: s.Name, State: ChunkPlanned, Users: len(rows), Created: time.Now().UTC()}
+	if err := w.putChunk(c, 0); err != nil {
+		return Chunk{}, err
+	}
+	return c, appendEvent(w.tx, Event{Kind: EventChunk, Stage: s.Name, Chunk: id, Message: fmt.Sprintf("chunk %d planned with %d users", id, len(rows))})
 }
 
 // MarkChunkSubmitting records, before the import job is posted, that the
@@ -182,28 +187,75 @@ func (j *Journal) MarkChunkSubmitting(id ChunkID) error {
 		if _, err := w.requireRunning(c.Stage, fmt.Sprintf("submit chunk %d", c.ID)); err != nil {
 			return err
 		}
-		from := c.State
-		c.Attempts++
-		note := fmt.Sprintf("attempt %d", c.Attempts)
-		if c.JobID != "" {
-			note += ", replacing job " + c.JobID
+		return w.markSubmitting(c)
+	})
+}
+
+func (w *writeTx) markSubmitting(c *Chunk) error {
+	from := c.State
+	c.Attempts++
+	note := fmt.Sprintf("attempt %d", c.Attempts)
+	if c.JobID != "" {
+		note += ", replacing job " + c.JobID
+	}
+	c.JobID, c.ErrorCode, c.ErrorMessage = "", "", ""
+	if err := w.moveChunk(c, ChunkSubmitting, note); err != nil {
+		return err
+	}
+	if from != ChunkPlanned {
+		return nil // its users have been submitted since the first attempt
+	}
+	return w.eachMember(c.ID, func(rec userRecord) error {
+		if rec.state != UserAssigned {
+			return userTransitionError(rec, UserSubmitted, fmt.Sprintf("chunk %d is planned, so its users should be assigned", c.ID))
 		}
-		c.JobID, c.ErrorCode, c.ErrorMessage = "", "", ""
-		if err := w.moveChunk(c, ChunkSubmitting, note); err != nil {
+		old := rec
+		rec.state = UserSubmitted
+		return w.save(old, rec)
+	})
+}
+
+// StartChunks plans fresh chunks of a running stage from the given rows
+// and marks them, with the chunks again, submitting, all in one
+// transaction: for a target that takes a batch of files at once, where a
+// tenant's import jobs are planned and marked one by one. It returns the
+// fresh chunks' ids in order.
+func (j *Journal) StartChunks(stage string, fresh [][]RowID, again []ChunkID) ([]ChunkID, error) {
+	ids := make([]ChunkID, 0, len(fresh))
+	err := j.update(func(tx *bolt.Tx) error {
+		w := newWriteTx(tx)
+		s, err := w.requireRunning(stage, "submit chunks")
+		if err != nil {
 			return err
 		}
-		if from != ChunkPlanned {
-			return nil // its users have been submitted since the first attempt
-		}
-		return w.eachMember(c.ID, func(rec userRecord) error {
-			if rec.state != UserAssigned {
-				return userTransitionError(rec, UserSubmitted, fmt.Sprintf("chunk %d is planned, so its users should be assigned", c.ID))
+		for _, rows := range fresh {
+			c, err := w.planChunk(s, rows)
+			if err != nil {
+				return err
 			}
-			old := rec
-			rec.state = UserSubmitted
-			return w.save(old, rec)
-		})
+			if err := w.markSubmitting(&c); err != nil {
+				return err
+			}
+			ids = append(ids, c.ID)
+		}
+		for _, id := range again {
+			c, err := w.chunk(id)
+			if err != nil {
+				return err
+			}
+			if c.Stage != s.Name {
+				return fmt.Errorf("chunk %d is in stage %q, not %q", id, c.Stage, s.Name)
+			}
+			if err := w.markSubmitting(&c); err != nil {
+				return fmt.Errorf("chunk %d: %w", id, err)
+			}
+		}
+		return w.finish()
 	})
+	if err != nil {
+		return nil, fmt.Errorf("start chunks in stage %q: %w", stage, err)
+	}
+	return ids, nil
 }
 
 // RecordJobID records the import job created for a submitting chunk.
@@ -214,12 +266,16 @@ func (j *Journal) RecordJobID(id ChunkID, jobID string) error {
 		return fmt.Errorf("chunk %d: record job id: the id is empty", id)
 	}
 	return j.chunkUpdate(id, "record job id", func(w *writeTx, c *Chunk) error {
-		if c.State == ChunkSubmitted && c.JobID == jobID {
-			return nil
-		}
-		c.JobID = jobID
-		return w.moveChunk(c, ChunkSubmitted, "job "+jobID)
+		return w.recordJobID(c, jobID)
 	})
+}
+
+func (w *writeTx) recordJobID(c *Chunk, jobID string) error {
+	if c.State == ChunkSubmitted && c.JobID == jobID {
+		return nil
+	}
+	c.JobID = jobID
+	return w.moveChunk(c, ChunkSubmitted, "job "+jobID)
 }
 
 // MarkChunkAmbiguous records that it is unknown whether a chunk's job
@@ -257,58 +313,103 @@ func (j *Journal) CompleteChunk(id ChunkID, outcomes []Outcome) error {
 		return fmt.Errorf("chunk %d: complete: %d outcomes is more than a chunk can hold (%d)", id, len(outcomes), maxRecordsPerTx)
 	}
 	return j.chunkUpdate(id, "complete", func(w *writeTx, c *Chunk) error {
-		if c.State == ChunkDone {
-			return w.checkReplayedOutcomes(c.ID, outcomes)
-		}
-		// Users given an outcome here need not be read again to be
-		// tallied: on the executor's path that is every user of the chunk.
-		given := make(map[RowID]UserState, len(outcomes))
-		for _, o := range outcomes {
-			if err := w.recordOutcome(o, c.ID); err != nil {
+		return w.complete(c, outcomes)
+	})
+}
+
+// ChunkCompletion is one chunk of CompleteChunks: the job that took it and
+// its users' outcomes.
+type ChunkCompletion struct {
+	ID       ChunkID
+	JobID    string
+	Outcomes []Outcome
+}
+
+// CompleteChunks records, in one transaction, each chunk's job id and
+// outcomes and marks it done: the end of a batch that StartChunks began.
+func (j *Journal) CompleteChunks(chunks []ChunkCompletion) error {
+	n := 0
+	for _, c := range chunks {
+		n += len(c.Outcomes)
+	}
+	if n > maxUsersPerBatch {
+		return fmt.Errorf("complete chunks: %d outcomes in one batch, more than %d", n, maxUsersPerBatch)
+	}
+	err := j.update(func(tx *bolt.Tx) error {
+		w := newWriteTx(tx)
+		for _, cc := range chunks {
+			c, err := w.chunk(cc.ID)
+			if err != nil {
 				return err
 			}
-			given[o.Row] = o.State
+			if c.State != ChunkDone {
+				if err := w.recordJobID(&c, cc.JobID); err != nil {
+					return fmt.Errorf("chunk %d: %w", c.ID, err)
+				}
+			}
+			if err := w.complete(&c, cc.Outcomes); err != nil {
+				return fmt.Errorf("chunk %d: %w", c.ID, err)
+			}
 		}
-		var result ChunkResult
-		var missing []string
-		rows, err := chunkMembers(w.tx, c.ID)
+		return w.finish()
+	})
+	if err != nil {
+		return fmt.Errorf("complete chunks: %w", err)
+	}
+	return nil
+}
+
+// maxUsersPerBatch bounds the users one batch of chunks holds: what a
+// transaction may change.
+const maxUsersPerBatch = 200_000
+
+func (w *writeTx) complete(c *Chunk, outcomes []Outcome) error {
+	if len(outcomes) > maxRecordsPerTx {
+		return fmt.Errorf("%d outcomes is more than a chunk can hold (%d)", len(outcomes), maxRecordsPerTx)
+	}
+	if c.State == ChunkDone {
+		return w.checkReplayedOutcomes(c.ID, outcomes)
+	}
+	for _, o := range outcomes {
+		if err := w.recordOutcome(o, c.ID); err != nil {
+			return err
+		}
+	}
+	var result ChunkResult
+	var missing []string
+	rows, err := chunkMembers(w.tx, c.ID)
+	if err != nil {
+		return err
+	}
+	for _, row := range rows {
+		rec, err := w.mustGet(row)
 		if err != nil {
 			return err
 		}
-		for _, row := range rows {
-			state, ok := given[row]
-			if !ok {
-				rec, err := w.mustGet(row)
-				if err != nil {
-					return err
-				}
-				if rec.chunk != c.ID {
-					continue // retried out of this chunk
-				}
-				state = rec.state
-			}
-			switch state {
-			case UserSubmitted:
-				if len(missing) < 5 {
-					missing = append(missing, fmt.Sprint(row))
-				} else if len(missing) == 5 {
-					missing = append(missing, "…")
-				}
-			case UserInserted, UserRolledBack:
-				result.Inserted++
-			case UserUpdated:
-				result.Updated++
-			case UserFailed:
-				result.Failed++
-			}
+		if rec.chunk != c.ID {
+			continue // retried out of this chunk
 		}
-		if len(missing) > 0 {
-			return fmt.Errorf("chunk %d cannot be done: users without an outcome (rows %s); record an outcome for every user of the chunk",
-				c.ID, strings.Join(missing, ", "))
+		switch rec.state {
+		case UserSubmitted:
+			if len(missing) < 5 {
+				missing = append(missing, fmt.Sprint(row))
+			} else if len(missing) == 5 {
+				missing = append(missing, "…")
+			}
+		case UserInserted, UserRolledBack:
+			result.Inserted++
+		case UserUpdated:
+			result.Updated++
+		case UserFailed:
+			result.Failed++
 		}
-		c.Result = &result
-		return w.moveChunk(c, ChunkDone, fmt.Sprintf("%d inserted, %d updated, %d failed", result.Inserted, result.Updated, result.Failed))
-	})
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("chunk %d cannot be done: users without an outcome (rows %s); record an outcome for every user of the chunk",
+			c.ID, strings.Join(missing, ", "))
+	}
+	c.Result = &result
+	return w.moveChunk(c, ChunkDone, fmt.Sprintf("%d inserted, %d updated, %d failed", result.Inserted, result.Updated, result.Failed))
 }
 
 func (w *writeTx) checkReplayedOutcomes(id ChunkID, outcomes []Outcome) error {

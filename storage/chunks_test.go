@@ -194,3 +194,57 @@ func TestChunksListing(t *testing.T) {
 		t.Errorf("chunk 2 = %+v", c)
 	}
 }
+
+// TestChunksInBatches takes fresh chunks and one sent again through
+// StartChunks and CompleteChunks, two transactions for the whole batch.
+func TestChunksInBatches(t *testing.T) {
+	j := newJournal(t)
+	startedRun(t, j, 100, 100)
+	again, err := j.PlanChunk("canary", rowRange(1, 10))
+	must(t, err)
+	must(t, j.MarkChunkSubmitting(again))
+	must(t, j.MarkChunkAmbiguous(again, "lost answer"))
+
+	ids, err := j.StartChunks("canary", [][]RowID{rowRange(11, 50), rowRange(51, 100)}, []ChunkID{again})
+	must(t, err)
+	if len(ids) != 2 || ids[0] == again || ids[1] == ids[0] {
+		t.Fatalf("fresh chunk ids = %v", ids)
+	}
+	for _, id := range append(ids, again) {
+		c, err := j.Chunk(id)
+		must(t, err)
+		if c.State != ChunkSubmitting {
+			t.Errorf("chunk %d is %s, want submitting", id, c.State)
+		}
+	}
+	st, err := j.Status(0)
+	must(t, err)
+	if got := st.Stages[0].Users[UserSubmitted]; got != 100 {
+		t.Errorf("%d users submitted, want 100", got)
+	}
+	requireVerified(t, j)
+
+	failed := outcomes(rowRange(51, 100), UserInserted)
+	failed[0] = Outcome{Row: 51, State: UserFailed, ErrorCode: "INVALID_BODY", ErrorMessage: "bad"}
+	must(t, j.CompleteChunks([]ChunkCompletion{
+		{ID: again, JobID: "file-1", Outcomes: outcomes(rowRange(1, 10), UserInserted)},
+		{ID: ids[0], JobID: "file-2", Outcomes: outcomes(rowRange(11, 50), UserInserted)},
+		{ID: ids[1], JobID: "file-3", Outcomes: failed},
+	}))
+	c, err := j.Chunk(ids[1])
+	must(t, err)
+	if c.State != ChunkDone || c.JobID != "file-3" || c.Result == nil || c.Result.Failed != 1 || c.Result.Inserted != 49 {
+		t.Errorf("completed chunk = %+v", c)
+	}
+	requireVerified(t, j)
+
+	// Replaying the batch after a crash is harmless; a different outcome is not.
+	must(t, j.CompleteChunks([]ChunkCompletion{{ID: ids[0], JobID: "file-2", Outcomes: outcomes(rowRange(11, 50), UserInserted)}}))
+	if err := j.CompleteChunks([]ChunkCompletion{{ID: ids[0], JobID: "file-2", Outcomes: outcomes(rowRange(11, 50), UserUpdated)}}); err == nil {
+		t.Error("a replay with other outcomes was accepted")
+	}
+	// A chunk of another stage is refused, and nothing of the batch is kept.
+	if _, err := j.StartChunks("rest", [][]RowID{rowRange(1, 2)}, nil); err == nil {
+		t.Error("chunks of a stage that is not running were started")
+	}
+}

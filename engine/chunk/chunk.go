@@ -52,6 +52,8 @@ type Chunk struct {
 	// normalized email the journal files users under) and the source line.
 	Keys  []string
 	Lines []int
+	// Validated: every user came from engine/validate (Options.Validated).
+	Validated bool
 }
 
 // Users is the number of users in c.
@@ -59,7 +61,7 @@ func (c Chunk) Users() int { return len(c.Keys) }
 
 // Submission turns c into what a target submits.
 func (c Chunk) Submission(upsert bool) target.Submission {
-	return target.Submission{Seq: c.Seq, Data: c.Data, Users: c.Users(), Upsert: upsert}
+	return target.Submission{Seq: c.Seq, Data: c.Data, Users: c.Users(), Upsert: upsert, Validated: c.Validated}
 }
 
 // Options configure a Packer.
@@ -70,6 +72,10 @@ type Options struct {
 	// FirstSeq is the Seq of the first chunk (default 1); a resumed run
 	// continues its numbering.
 	FirstSeq int
+	// Validated promises that every user given to AddJSON was marshalled
+	// by engine/validate after passing its checks; the chunks say so to
+	// the target (Chunk.Validated).
+	Validated bool
 }
 
 // Packer fills chunks one user at a time. It is not safe for concurrent
@@ -82,6 +88,9 @@ type Packer struct {
 	line []int
 	enc  *json.Encoder
 	tmp  bytes.Buffer
+	// validated: Options.Validated; unchecked: the open chunk holds a
+	// user given to Add, which validation never saw.
+	validated, unchecked bool
 }
 
 // NewPacker returns a packer with no open chunk.
@@ -95,7 +104,7 @@ func NewPacker(opts Options) (*Packer, error) {
 	if opts.FirstSeq == 0 {
 		opts.FirstSeq = 1
 	}
-	p := &Packer{max: opts.MaxBytes, seq: opts.FirstSeq}
+	p := &Packer{max: opts.MaxBytes, seq: opts.FirstSeq, validated: opts.Validated}
 	p.enc = json.NewEncoder(&p.tmp)
 	// Auth0 reads the file as JSON, where <, > and & need no escaping;
 	// escaping them would only spend bytes of the limit.
@@ -110,7 +119,11 @@ func (p *Packer) Add(key string, line int, u importuser.User) (Chunk, bool, erro
 		return Chunk{}, false, fmt.Errorf("line %d (%s): marshal user: %w", line, key, err)
 	}
 	doc := bytes.TrimSuffix(p.tmp.Bytes(), []byte("\n"))
-	return p.AddJSON(key, line, doc)
+	closed, ok, err := p.AddJSON(key, line, doc)
+	if err == nil {
+		p.unchecked = true
+	}
+	return closed, ok, err
 }
 
 // AddJSON packs one marshalled user (a JSON object, as importuser.User
@@ -155,8 +168,9 @@ func (p *Packer) close() Chunk {
 	data := make([]byte, len(p.buf)+1)
 	copy(data, p.buf)
 	data[len(p.buf)] = ']'
-	c := Chunk{Seq: p.seq, Data: data, Keys: p.keys, Lines: p.line}
+	c := Chunk{Seq: p.seq, Data: data, Keys: p.keys, Lines: p.line, Validated: p.validated && !p.unchecked}
 	p.seq++
+	p.unchecked = false
 	// The closed chunk keeps its slices; the next chunk starts fresh ones
 	// sized like this one, which is what the next will most likely hold.
 	p.keys = make([]string, 0, len(c.Keys))

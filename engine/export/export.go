@@ -55,7 +55,8 @@ func Run(ctx context.Context, r source.Reader, opts Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	packer, err := chunk.NewPacker(chunk.Options{MaxBytes: opts.MaxFileBytes})
+	// The packer is given only users validation marshalled.
+	packer, err := chunk.NewPacker(chunk.Options{MaxBytes: opts.MaxFileBytes, Validated: true})
 	if err != nil {
 		return nil, err
 	}

@@ -79,11 +79,14 @@ type packing struct {
 	packer *chunk.Packer
 	rows   []storage.RowID // users in the packer's open chunk, in order
 	uids   []string
+	// batch, for a local target, collects chunks instead of yield.
+	batch *localBatch
 }
 
 func (p *packing) run() error {
 	var err error
-	p.packer, err = chunk.NewPacker(chunk.Options{MaxBytes: p.e.opts.MaxFileBytes})
+	// The spool holds only users validation marshalled.
+	p.packer, err = chunk.NewPacker(chunk.Options{MaxBytes: p.e.opts.MaxFileBytes, Validated: true})
 	if err != nil {
 		return err
 	}
@@ -135,6 +138,9 @@ func (p *packing) send(c chunk.Chunk) error {
 	n := c.Users()
 	rows, uids := p.rows[:n:n], p.uids[:n:n]
 	p.rows, p.uids = slices.Clone(p.rows[n:]), slices.Clone(p.uids[n:])
+	if p.batch != nil {
+		return p.batch.addFresh(c, rows, uids)
+	}
 	id, err := p.s.j.PlanChunk(p.stage, rows)
 	if err != nil {
 		return err
@@ -180,7 +186,11 @@ func (p *packing) addRebuild(rb *rebuildChunk, rec *spoolRecord) error {
 		}
 	}
 	delete(p.w.rebuild, rb.id)
-	if !p.yield(upload.Work{Chunk: chunk.Chunk{Seq: int(rb.id), Data: rb.data, Keys: rb.keys, Lines: rb.lines}}) {
+	c := chunk.Chunk{Seq: int(rb.id), Data: rb.data, Keys: rb.keys, Lines: rb.lines, Validated: true}
+	if p.batch != nil {
+		return p.batch.addAgain(c)
+	}
+	if !p.yield(upload.Work{Chunk: c}) {
 		return errIterStop
 	}
 	return nil

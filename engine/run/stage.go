@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"provision/engine/run/verify"
+	"provision/engine/target"
 	"provision/storage"
 )
 
@@ -226,7 +227,11 @@ func (e *Engine) send(ctx context.Context, s *session, name string) (res Result,
 				return Result{}, false, err
 			}
 		}
-		err = e.pipeline(ctx, s, name, w)
+		if local, ok := e.opts.Target.(target.Local); ok {
+			err = e.localRound(ctx, s, name, w, local)
+		} else {
+			err = e.pipeline(ctx, s, name, w)
+		}
 		if m, reason := s.stop.state(); m == stopDrain {
 			return Result{State: StateGated, Stage: name, Reason: reason}, false, nil
 		}

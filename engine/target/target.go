@@ -54,6 +54,10 @@ type Submission struct {
 	Upsert bool
 	// ExternalID is an optional correlation id echoed in the job status.
 	ExternalID string
+	// Validated says every user in Data passed engine/validate, which
+	// checks each one against Auth0's rules: a target that would check the
+	// whole file against the import schema may trust it.
+	Validated bool
 }
 
 // FileName is the name the file carries on disk and in the upload.
@@ -176,4 +180,16 @@ func ParseSpec(spec string) (Spec, error) {
 		return Spec{Kind: kind, Value: value}, nil
 	}
 	return Spec{}, fmt.Errorf("target %q: unknown kind %q; want auth0: or file:", spec, kind)
+}
+
+// Local is a target that does its work at once and can be given the same
+// file again harmlessly, such as a directory of import files. The
+// executor hands it many chunks at a time and journals them together,
+// where a tenant's import jobs are journaled step by step.
+type Local interface {
+	Target
+	// SubmitBatch submits every file and returns their jobs, in order,
+	// each already finished. After an error some files may have been
+	// written; submitting them again is harmless.
+	SubmitBatch(ctx context.Context, subs []Submission) ([]Job, error)
 }

@@ -1,7 +1,6 @@
 package validate
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -153,15 +152,17 @@ func (v *Validator) checkRecord(row *source.Row, res *Result) {
 // marshalWithin marshals u as the import file will hold it and checks that
 // it fits in one file ("[" + user + "]").
 func (v *Validator) marshalWithin(c *checker, u *importuser.User) []byte {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false) // as the chunker writes it: <, >, & need no escaping in JSON
-	if err := enc.Encode(u); err != nil {
+	// AppendJSON writes what a json.Encoder with SetEscapeHTML(false)
+	// writes, as the chunker does: <, >, & need no escaping in JSON. 512
+	// bytes hold a typical user; metadata is added so that a large one is
+	// not regrown step by step.
+	buf := make([]byte, 0, 512+len(u.AppMetadata)+len(u.UserMetadata)+len(u.MFAFactors))
+	doc, err := u.AppendJSON(buf)
+	if err != nil {
 		c.add(Finding{Field: "*", Code: CodeUserTooLarge, Severity: SeverityError,
 			Message: "the user cannot be written as JSON: " + err.Error(), Hint: "check the metadata columns"})
 		return nil
 	}
-	doc := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	if need := len(doc) + 2; need > v.opts.MaxUserBytes {
 		c.add(Finding{Field: "*", Code: CodeUserTooLarge, Severity: SeverityError,
 			Message: fmt.Sprintf("the user takes %d bytes in an import file; a file may hold at most %d", need, v.opts.MaxUserBytes),

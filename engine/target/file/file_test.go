@@ -188,3 +188,64 @@ func TestOpenRefusesForeignManifest(t *testing.T) {
 		t.Fatalf("Open err = %v, want a version complaint", err)
 	}
 }
+
+// TestSubmitBatchTrustsValidatedFilesAfterOneCheck: a batch is written in
+// one go with one manifest; of files whose users were validated one by
+// one, only the first is checked against the schema, while a file nobody
+// validated is always checked.
+func TestSubmitBatchTrustsValidatedFilesAfterOneCheck(t *testing.T) {
+	dir := t.TempDir()
+	tgt, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	chunks := packUsers(t, 40, 2000)
+	if len(chunks) < 3 {
+		t.Fatalf("want at least 3 chunks, got %d", len(chunks))
+	}
+	subs := make([]target.Submission, len(chunks))
+	for i, c := range chunks {
+		subs[i] = c.Submission(false)
+		subs[i].Validated = true
+	}
+	// The first validated file is checked: a broken one is refused.
+	broken := subs[0]
+	broken.Data = []byte(`[{"email":"not-an-email"}]`)
+	if _, err := tgt.SubmitBatch(ctx, []target.Submission{broken}); err == nil || !strings.Contains(err.Error(), "would not be accepted by Auth0") {
+		t.Fatalf("first validated file: got %v, want a schema refusal", err)
+	}
+	jobs, err := tgt.SubmitBatch(ctx, subs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != len(subs) {
+		t.Fatalf("%d jobs for %d files", len(jobs), len(subs))
+	}
+	for i, j := range jobs {
+		if j.ID != subs[i].FileName() || j.Status != target.StatusCompleted || j.Summary.Inserted != subs[i].Users {
+			t.Errorf("job %d = %+v", i, j)
+		}
+	}
+	var m Manifest
+	b, err := os.ReadFile(filepath.Join(dir, ManifestName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &m); err != nil || len(m.Files) != len(subs) {
+		t.Fatalf("manifest has %d files (%v), want %d", len(m.Files), err, len(subs))
+	}
+	// Once one has passed, validated files are trusted...
+	broken.Seq = 90
+	if _, err := tgt.SubmitBatch(ctx, []target.Submission{broken}); err != nil {
+		t.Errorf("a validated file after the spot check: %v", err)
+	}
+	// ...but a file nobody validated is checked every time.
+	broken.Seq, broken.Validated = 91, false
+	if _, err := tgt.SubmitBatch(ctx, []target.Submission{broken}); err == nil {
+		t.Error("an unvalidated broken file was written")
+	}
+	if _, err := os.Stat(filepath.Join(dir, target.FileName(91))); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the refused file exists: %v", err)
+	}
+}

@@ -1,0 +1,187 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"provision/engine/chunk"
+	"provision/engine/run/outcome"
+	"provision/engine/target"
+	"provision/storage"
+)
+
+// A local target (target.Local: a directory of import files) finishes a
+// submission at once and takes the same file again harmlessly. Its round
+// sends chunks in batches, each journaled in two transactions: started
+// (planned and submitting) before its files are written, completed (job
+// ids and every user's outcome) after. A tenant's chunks take four
+// transactions each, one per step of a job that runs for minutes; for a
+// file written in a millisecond those fsyncs would be most of the run.
+// The write-ahead rule is the same: a crash after StartChunks leaves the
+// chunks submitting, they are marked ambiguous on resume and their files
+// written again.
+
+// localBatchBytes and localBatchChunks bound a batch: enough to make the
+// two commits per batch negligible, small enough that a pause waits for
+// little and that the journal's transaction stays modest.
+const (
+	localBatchBytes  = 32 << 20
+	localBatchChunks = 64
+)
+
+// localBatch collects packed chunks until they are sent together.
+type localBatch struct {
+	e     *Engine
+	s     *session
+	stage string
+	tgt   target.Local
+
+	fresh    []chunk.Chunk
+	freshRow [][]storage.RowID
+	freshUID [][]string
+	again    []chunk.Chunk // Seq is the chunk id
+	bytes    int
+}
+
+func (b *localBatch) addFresh(c chunk.Chunk, rows []storage.RowID, uids []string) error {
+	b.fresh, b.freshRow, b.freshUID = append(b.fresh, c), append(b.freshRow, rows), append(b.freshUID, uids)
+	return b.added(len(c.Data))
+}
+
+func (b *localBatch) addAgain(c chunk.Chunk) error {
+	b.again = append(b.again, c)
+	return b.added(len(c.Data))
+}
+
+func (b *localBatch) added(n int) error {
+	b.bytes += n
+	if b.bytes >= localBatchBytes || len(b.fresh)+len(b.again) >= localBatchChunks {
+		return b.flush()
+	}
+	return nil
+}
+
+// flush sends the batch: journal, write, journal.
+func (b *localBatch) flush() error {
+	if len(b.fresh)+len(b.again) == 0 {
+		return nil
+	}
+	if m, _ := b.s.stop.state(); m != stopNone {
+		return errIterStop // unsent chunks stay as they are: fresh users, or chunks to send again
+	}
+	e, s := b.e, b.s
+	againIDs := make([]storage.ChunkID, len(b.again))
+	for i, c := range b.again {
+		againIDs[i] = storage.ChunkID(c.Seq)
+	}
+	ids, err := s.j.StartChunks(b.stage, b.freshRow, againIDs)
+	if err != nil {
+		return &fatalError{err}
+	}
+	now := e.opts.Now()
+	chunks := make([]chunk.Chunk, 0, len(b.fresh)+len(b.again))
+	s.mu.Lock()
+	for i, c := range b.fresh {
+		c.Seq = int(ids[i])
+		s.chunks[ids[i]] = &chunkInfo{stage: b.stage, members: b.freshRow[i], emails: c.Keys, userIDs: b.freshUID[i], planned: now}
+		chunks = append(chunks, c)
+	}
+	for _, c := range b.again {
+		chunks = append(chunks, c)
+	}
+	for _, c := range chunks {
+		s.tries[storage.ChunkID(c.Seq)]++
+	}
+	s.mu.Unlock()
+	b.fresh, b.freshRow, b.freshUID, b.again, b.bytes = nil, nil, nil, nil, 0
+
+	subs := make([]target.Submission, len(chunks))
+	for i, c := range chunks {
+		subs[i] = c.Submission(s.meta.Settings.Upsert)
+	}
+	jobs, err := b.tgt.SubmitBatch(context.Background(), subs)
+	if err != nil {
+		// Some files may be written: the chunks are sent again next round.
+		for _, c := range chunks {
+			id := storage.ChunkID(c.Seq)
+			if ferr := s.j.FailChunk(id, "SUBMIT_FAILED", err.Error()); ferr != nil {
+				return &fatalError{ferr}
+			}
+			e.emit(ChunkUnsettled{Stage: b.stage, Chunk: id, State: storage.ChunkFailed, Reason: err.Error()})
+		}
+		return err
+	}
+	done := make([]storage.ChunkCompletion, len(chunks))
+	results := make([]outcome.Result, len(chunks))
+	for i, c := range chunks {
+		id := storage.ChunkID(c.Seq)
+		info := s.chunkInfo(id)
+		e.emit(ChunkSubmitted{Stage: b.stage, Chunk: id, Job: jobs[i].ID, Users: c.Users(), Attempt: s.triesOf(id)})
+		in := outcome.Input{Job: jobs[i], Upsert: s.meta.Settings.Upsert, Resubmitted: info.resubmitted, Since: since(info, jobs[i])}
+		in.Members = make([]outcome.Member, len(info.members))
+		for k, row := range info.members {
+			in.Members[k] = outcome.Member{Row: row, Email: info.emails[k], UserID: info.userIDs[k]}
+		}
+		res, err := outcome.Decide(context.Background(), in, e.opts.Target, outcome.Options{Connection: e.opts.Verify.Connection})
+		if err != nil {
+			return fmt.Errorf("chunk %d: %w", id, err)
+		}
+		results[i] = res
+		done[i] = storage.ChunkCompletion{ID: id, JobID: jobs[i].ID, Outcomes: res.Outcomes}
+	}
+	if err := s.j.CompleteChunks(done); err != nil {
+		return &fatalError{err}
+	}
+	for i, c := range chunks {
+		id := storage.ChunkID(c.Seq)
+		ins, upd, fail := results[i].Counts()
+		e.emit(ChunkFinished{Stage: b.stage, Chunk: id, Job: jobs[i].ID, Inserted: ins, Updated: upd, Failed: fail, Lookups: results[i].Lookups})
+		s.forget(id)
+	}
+	st, err := stageStatus(s.j, b.stage)
+	if err != nil {
+		return &fatalError{err}
+	}
+	e.emit(StageProgress{Stage: b.stage, Users: st.Users.Total(), Counts: st.Users})
+	s.snap.write(false)
+	if _, approved := e.approvalFor(b.stage); !approved {
+		if reason := earlyGateReason(st); reason != "" {
+			s.stop.request(stopDrain, reason)
+		}
+	}
+	return nil
+}
+
+// localRound is pipeline's counterpart for a local target.
+func (e *Engine) localRound(ctx context.Context, s *session, stage string, w *work, tgt target.Local) error {
+	// A chunk with a job id: the file was written, only its completion
+	// was not recorded.
+	for _, f := range w.follow {
+		if m, _ := s.stop.state(); m != stopNone {
+			return nil
+		}
+		id := storage.ChunkID(f.Chunk.Seq)
+		job, err := tgt.Job(ctx, f.JobID)
+		if err != nil {
+			return err
+		}
+		if err := e.finished(ctx, s, id, job, nil); err != nil {
+			return err
+		}
+		s.forget(id)
+	}
+	if len(w.rebuild) == 0 && w.fresh.count == 0 {
+		return nil
+	}
+	b := &localBatch{e: e, s: s, stage: stage, tgt: tgt}
+	p := &packing{e: e, s: s, stage: stage, w: w, batch: b}
+	err := p.run()
+	if err == nil {
+		err = b.flush()
+	}
+	if errors.Is(err, errIterStop) {
+		return nil // the caller reads the stopper
+	}
+	return err
+}
