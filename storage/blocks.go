@@ -18,13 +18,15 @@ import (
 //
 // What changes is kept apart from what does not:
 //
-//	user_info   block (u64) -> each registered row's line and email; written
-//	                           when rows are registered, never changed after
+//	user_info   block (u64) -> each registered row's line, email and expected
+//	                           target user_id; written when rows are
+//	                           registered, never changed after
 //	user_states block (u64) -> blockRows fixed 8-byte slots: state, flags,
 //	                           stage (u16), chunk (u32); rewritten per step
 //	user_notes  row (u64)   -> target user_id, error code and message, only
-//	                           for the rows that have one (failures,
-//	                           quarantined rows, looked-up user_ids)
+//	                           for the rows that have one: failures,
+//	                           quarantined rows, a user_id other than the
+//	                           expected one
 //
 // so a chunk's step rewrites 8 bytes per row of the rows it spans, not the
 // rows' emails. Row r lives in block r/blockRows at slot r%blockRows; a
@@ -55,6 +57,7 @@ type infoEntry struct {
 	present bool
 	line    int
 	email   string
+	userID  string // the target user_id the row is expected to get
 }
 
 // userBlock is one block as a transaction sees it.
@@ -93,8 +96,35 @@ func (b *userBlock) state(off int) UserState {
 	return UserState(b.slots[off*slotSize])
 }
 
-func (b *userBlock) stage(off int) uint32 {
-	return uint32(binary.LittleEndian.Uint16(b.slots[off*slotSize+2:]))
+// slotVal is a slot decoded: what the hot paths (assigning, planning,
+// submitting, settling a chunk's users) read and change, without
+// assembling the whole user.
+type slotVal struct {
+	state UserState
+	flags byte
+	stage uint32
+	chunk ChunkID
+}
+
+func (b *userBlock) slotVal(off int) slotVal {
+	s := b.slot(off)
+	if s == nil {
+		return slotVal{}
+	}
+	return slotVal{state: UserState(s[0]), flags: s[1], stage: uint32(binary.LittleEndian.Uint16(s[2:])), chunk: ChunkID(binary.LittleEndian.Uint32(s[4:]))}
+}
+
+func (b *userBlock) setSlot(off int, v slotVal) {
+	if !b.owned {
+		s := make([]byte, blockBytes)
+		copy(s, b.slots)
+		b.slots, b.owned = s, true
+	}
+	s := b.slots[off*slotSize : (off+1)*slotSize]
+	s[0], s[1] = byte(v.state), v.flags
+	binary.LittleEndian.PutUint16(s[2:], uint16(v.stage))
+	binary.LittleEndian.PutUint32(s[4:], uint32(v.chunk))
+	b.slotsDirty = true
 }
 
 // parseInfo decodes the block's registrations; the emails are copies, so
@@ -124,9 +154,18 @@ func (b *userBlock) parseInfo() error {
 			return corrupt(fmt.Sprintf("bad entry at byte %d", pos))
 		}
 		pos += before - len(d.b)
-		b.info[off] = infoEntry{present: true, line: int(line), email: all[pos : pos+int(n)]}
+		e := infoEntry{present: true, line: int(line), email: all[pos : pos+int(n)]}
 		d.b = d.b[n:]
 		pos += int(n)
+		before = len(d.b)
+		if n = d.uvarint(); d.err || n > uint64(len(d.b)) {
+			return corrupt(fmt.Sprintf("bad user_id at byte %d", pos))
+		}
+		pos += before - len(d.b)
+		e.userID = all[pos : pos+int(n)]
+		d.b = d.b[n:]
+		pos += int(n)
+		b.info[off] = e
 		prev = int(off)
 	}
 	return nil
@@ -143,6 +182,8 @@ func (b *userBlock) encodeInfo() []byte {
 		out = binary.AppendUvarint(out, uint64(e.line))
 		out = binary.AppendUvarint(out, uint64(len(e.email)))
 		out = append(out, e.email...)
+		out = binary.AppendUvarint(out, uint64(len(e.userID)))
+		out = append(out, e.userID...)
 	}
 	return out
 }
@@ -166,46 +207,55 @@ func (b *userBlock) record(off int, notes *bolt.Bucket) (rec userRecord, ok bool
 	if !e.present {
 		return rec, false, fmt.Errorf("user row %d: %w (a state but no registration)", row, errCorruptRecord)
 	}
-	rec.line, rec.email = e.line, e.email
+	rec.line, rec.email, rec.userID = e.line, e.email, e.userID
 	if s[1]&slotHasNote != 0 {
 		v := notes.Get(rowKey(row))
 		if v == nil {
 			return rec, false, fmt.Errorf("user row %d: %w (its note is missing)", row, errCorruptRecord)
 		}
-		if rec.userID, rec.errCode, rec.errMsg, err = decodeNote(row, v); err != nil {
+		var noteID string
+		if noteID, rec.errCode, rec.errMsg, err = decodeNote(row, v); err != nil {
 			return rec, false, err
+		}
+		if noteID != "" {
+			rec.userID = noteID
 		}
 	}
 	return rec, true, nil
 }
 
-// put stores rec's slot and, for a row registered in this transaction, its
-// registration. The note is the caller's.
-func (b *userBlock) put(off int, rec userRecord, isNew bool) error {
+// note is what of rec its note must hold: its user_id only when it is not
+// the expected one, which the registration holds.
+func (b *userBlock) note(off int, rec userRecord) (userRecord, error) {
 	if err := b.parseInfo(); err != nil {
-		return err
+		return userRecord{}, err
 	}
+	n := userRecord{row: rec.row, errCode: rec.errCode, errMsg: rec.errMsg}
+	if rec.userID != b.info[off].userID {
+		n.userID = rec.userID
+	}
+	return n, nil
+}
+
+// put stores rec's slot and, for a row registered in this transaction, its
+// registration (with rec.userID as the expected user_id). The note is the
+// caller's: hasNote says whether there is one.
+func (b *userBlock) put(off int, rec userRecord, isNew, hasNote bool) error {
 	if rec.stage > maxStages || rec.chunk > maxChunkID {
 		return fmt.Errorf("%s: stage %d or chunk %d is beyond what the journal can hold", rec.subject(), rec.stage, rec.chunk)
 	}
-	if !b.owned {
-		s := make([]byte, blockBytes)
-		copy(s, b.slots)
-		b.slots, b.owned = s, true
+	v := slotVal{state: rec.state, stage: rec.stage, chunk: rec.chunk}
+	if hasNote {
+		v.flags = slotHasNote
 	}
-	s := b.slots[off*slotSize : (off+1)*slotSize]
-	s[0] = byte(rec.state)
-	s[1] = 0
-	if rec.hasNote() {
-		s[1] = slotHasNote
-	}
-	binary.LittleEndian.PutUint16(s[2:], uint16(rec.stage))
-	binary.LittleEndian.PutUint32(s[4:], uint32(rec.chunk))
-	b.slotsDirty = true
 	if isNew {
-		b.info[off] = infoEntry{present: true, line: rec.line, email: rec.email}
+		if err := b.parseInfo(); err != nil {
+			return err
+		}
+		b.info[off] = infoEntry{present: true, line: rec.line, email: rec.email, userID: rec.userID}
 		b.infoDirty = true
 	}
+	b.setSlot(off, v)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package storage
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -86,12 +87,12 @@ func TestUsersSurviveEveryBlockShape(t *testing.T) {
 	// The widest values a slot holds.
 	w := userRecord{row: 5, line: 6, state: UserFailed, stage: maxStages, chunk: maxChunkID, email: "a@b.c"}
 	b := &userBlock{idx: 0}
-	must(t, b.put(5, w, true))
+	must(t, b.put(5, w, true, false))
 	rec, ok, err := b.record(5, nil)
 	if err != nil || !ok || rec.stage != maxStages || rec.chunk != maxChunkID || rec.email != "a@b.c" {
 		t.Errorf("widest slot read back as %+v %v %v", rec, ok, err)
 	}
-	if err := b.put(5, userRecord{row: 5, stage: maxStages + 1, state: UserAssigned}, false); err == nil {
+	if err := b.put(5, userRecord{row: 5, stage: maxStages + 1, state: UserAssigned}, false, false); err == nil {
 		t.Error("a stage beyond what a slot holds was accepted")
 	}
 }
@@ -219,4 +220,43 @@ func appendV1UserRecord(dst []byte, r userRecord) []byte {
 		dst = append(dst, s...)
 	}
 	return dst
+}
+
+// TestExpectedUserIDsNeedNoNotes: a user_id given at registration is what
+// the user reads back, and an outcome that confirms it stores nothing
+// more; only a different one does.
+func TestExpectedUserIDsNeedNoNotes(t *testing.T) {
+	j := newJournal(t)
+	must(t, j.DefineStages([]StagePlan{{Name: "all", Planned: 3, Gate: Gate{MaxFailureRate: 1}}}))
+	users := pendingUsers(1, 3)
+	for i := range users {
+		users[i].UserID = fmt.Sprintf("auth0|src%d", i+1)
+	}
+	must(t, j.AddUsers(ctx, users))
+	must(t, j.AssignUsers(ctx, "all", rowRange(1, 3)))
+	must(t, j.StartStage("all"))
+	id := submitChunk(t, j, "all", rowRange(1, 3))
+	must(t, j.CompleteChunk(id, []Outcome{
+		{Row: 1, State: UserInserted, UserID: "auth0|src1"},
+		{Row: 2, State: UserInserted, UserID: "auth0|other"},
+		{Row: 3, State: UserFailed, ErrorCode: "CONFLICT", ErrorMessage: "taken"},
+	}))
+	notes := 0
+	must(t, j.view(func(tx *bolt.Tx) error {
+		notes = tx.Bucket(bucketUserNotes).Stats().KeyN
+		return nil
+	}))
+	if notes != 2 {
+		t.Errorf("%d notes, want 2 (row 2's other user_id, row 3's error)", notes)
+	}
+	for row, want := range map[RowID]string{1: "auth0|src1", 2: "auth0|other", 3: "auth0|src3"} {
+		u, err := j.User(row)
+		must(t, err)
+		if u.UserID != want {
+			t.Errorf("row %d user_id = %q, want %q", row, u.UserID, want)
+		}
+	}
+	requireVerified(t, j)
+	// Registering again, as a resumed run does, is still a no-op.
+	must(t, j.AddUsers(ctx, users))
 }

@@ -148,24 +148,25 @@ func (w *writeTx) planChunk(s Stage, rows []RowID) (Chunk, error) {
 		return Chunk{}, err
 	}
 	id := ChunkID(seq)
+	if id > maxChunkID {
+		return Chunk{}, fmt.Errorf("chunk %d is beyond the %d chunks a journal holds", id, uint64(maxChunkID))
+	}
 	for _, row := range rows {
-		rec, err := w.mustGet(row)
+		b, off, v, err := w.slot(row)
 		if err != nil {
 			return Chunk{}, err
 		}
 		switch {
-		case rec.stage != uint32(s.Position):
-			return Chunk{}, fmt.Errorf("%s is not in stage %q", rec.subject(), s.Name)
-		case rec.state != UserAssigned:
-			return Chunk{}, fmt.Errorf("%s is %s; only assigned users can be planned into a chunk", rec.subject(), rec.state)
-		case rec.chunk != 0:
-			return Chunk{}, fmt.Errorf("%s is already in chunk %d", rec.subject(), rec.chunk)
+		case v.stage != uint32(s.Position):
+			return Chunk{}, fmt.Errorf("%s is not in stage %q", w.subject(row), s.Name)
+		case v.state != UserAssigned:
+			return Chunk{}, fmt.Errorf("%s is %s; only assigned users can be planned into a chunk", w.subject(row), v.state)
+		case v.chunk != 0:
+			return Chunk{}, fmt.Errorf("%s is already in chunk %d", w.subject(row), v.chunk)
 		}
-		old := rec
-		rec.chunk = id
-		if err := w.save(old, rec); err != nil {
-			return Chunk{}, err
-		}
+		nv := v
+		nv.chunk = id
+		w.setSlot(b, off, v, nv)
 	}
 	if err := w.tx.Bucket(bucketChunkUsers).Put(u64key(seq), packRows(rows)); err != nil {
 		return Chunk{}, err
@@ -205,13 +206,14 @@ func (w *writeTx) markSubmitting(c *Chunk) error {
 	if from != ChunkPlanned {
 		return nil // its users have been submitted since the first attempt
 	}
-	return w.eachMember(c.ID, func(rec userRecord) error {
-		if rec.state != UserAssigned {
-			return userTransitionError(rec, UserSubmitted, fmt.Sprintf("chunk %d is planned, so its users should be assigned", c.ID))
+	return w.eachMember(c.ID, func(row RowID, b *userBlock, off int, v slotVal) error {
+		if v.state != UserAssigned {
+			return w.transitionError(row, UserSubmitted, fmt.Sprintf("chunk %d is planned, so its users should be assigned", c.ID))
 		}
-		old := rec
-		rec.state = UserSubmitted
-		return w.save(old, rec)
+		nv := v
+		nv.state = UserSubmitted
+		w.setSlot(b, off, v, nv)
+		return nil
 	})
 }
 
@@ -382,14 +384,14 @@ func (w *writeTx) complete(c *Chunk, outcomes []Outcome) error {
 		return err
 	}
 	for _, row := range rows {
-		rec, err := w.mustGet(row)
+		_, _, v, err := w.slot(row)
 		if err != nil {
 			return err
 		}
-		if rec.chunk != c.ID {
+		if v.chunk != c.ID {
 			continue // retried out of this chunk
 		}
-		switch rec.state {
+		switch v.state {
 		case UserSubmitted:
 			if len(missing) < 5 {
 				missing = append(missing, fmt.Sprint(row))
@@ -428,22 +430,22 @@ func (w *writeTx) checkReplayedOutcomes(id ChunkID, outcomes []Outcome) error {
 	return nil
 }
 
-// eachMember calls fn for each user that is still in chunk id (a user
-// retried out of a chunk is no longer its member).
-func (w *writeTx) eachMember(id ChunkID, fn func(userRecord) error) error {
+// eachMember calls fn with the slot of each user that is still in chunk
+// id (a user retried out of a chunk is no longer its member).
+func (w *writeTx) eachMember(id ChunkID, fn func(row RowID, b *userBlock, off int, v slotVal) error) error {
 	rows, err := chunkMembers(w.tx, id)
 	if err != nil {
 		return err
 	}
 	for _, row := range rows {
-		rec, err := w.mustGet(row)
+		b, off, v, err := w.slot(row)
 		if err != nil {
 			return err
 		}
-		if rec.chunk != id {
+		if v.chunk != id {
 			continue
 		}
-		if err := fn(rec); err != nil {
+		if err := fn(row, b, off, v); err != nil {
 			return err
 		}
 	}

@@ -39,11 +39,13 @@ var usersIntoBlocks = migration{
 			if err != nil {
 				return err
 			}
-			if err := b.put(off, rec, true); err != nil {
+			// The user_id v1 recorded becomes the expected one.
+			note := userRecord{row: rec.row, errCode: rec.errCode, errMsg: rec.errMsg}
+			if err := b.put(off, rec, true, note.hasNote()); err != nil {
 				return err
 			}
-			if rec.hasNote() {
-				return w.notes.Put(rowKey(rec.row), encodeNote(rec))
+			if note.hasNote() {
+				return w.notes.Put(rowKey(rec.row), encodeNote(note))
 			}
 			return nil
 		})

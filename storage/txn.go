@@ -45,8 +45,8 @@ func (w *writeTx) stageTable() (stageTable, error) {
 }
 
 // block returns the block of row, read once per transaction. Its
-// registrations are parsed at once: bbolt's memory behind them is only
-// safe until this transaction writes.
+// registrations are parsed when first needed, which is before the
+// transaction commits: until then bbolt's memory behind them stays put.
 func (w *writeTx) block(row RowID) (*userBlock, int, error) {
 	idx, off := blockOf(row)
 	b, ok := w.blocks[idx]
@@ -55,12 +55,49 @@ func (w *writeTx) block(row RowID) (*userBlock, int, error) {
 		if b, err = loadBlock(w.tx, idx); err != nil {
 			return nil, 0, err
 		}
-		if err := b.parseInfo(); err != nil {
-			return nil, 0, err
-		}
 		w.blocks[idx] = b
 	}
 	return b, off, nil
+}
+
+// slot returns the slot of an existing user, for the hot paths.
+func (w *writeTx) slot(row RowID) (*userBlock, int, slotVal, error) {
+	b, off, err := w.block(row)
+	if err != nil {
+		return nil, 0, slotVal{}, err
+	}
+	v := b.slotVal(off)
+	if v.state == 0 {
+		return nil, 0, v, fmt.Errorf("user row %d: %w: register it with AddUsers first", row, ErrNotFound)
+	}
+	if !v.state.valid() {
+		return nil, 0, v, fmt.Errorf("user row %d: %w (state %d)", row, errCorruptRecord, v.state)
+	}
+	return b, off, v, nil
+}
+
+// setSlot changes a user's slot (not its note) and moves it between counters.
+func (w *writeTx) setSlot(b *userBlock, off int, old, v slotVal) {
+	w.counters.move(counterKey{old.stage, old.state}, counterKey{v.stage, v.state})
+	b.setSlot(off, v)
+}
+
+// subject names the user at row in an error, read in full.
+func (w *writeTx) subject(row RowID) string {
+	rec, ok, err := w.get(row)
+	if err != nil || !ok {
+		return fmt.Sprintf("user row %d", row)
+	}
+	return rec.subject()
+}
+
+// transitionError is userTransitionError for the hot paths.
+func (w *writeTx) transitionError(row RowID, to UserState, reason string) error {
+	rec, ok, err := w.get(row)
+	if err != nil || !ok {
+		return &TransitionError{Subject: fmt.Sprintf("user row %d", row), To: to.String(), Reason: reason}
+	}
+	return userTransitionError(rec, to, reason)
 }
 
 // get returns the user at row; ok is false when there is none.
@@ -92,16 +129,30 @@ func (w *writeTx) save(old, rec userRecord) error {
 	if err != nil {
 		return err
 	}
-	if err := b.put(off, rec, old.state == 0); err != nil {
+	// A new row's user_id is the expected one: its note, if any, holds
+	// only an error.
+	isNew := old.state == 0
+	var oldNote, note userRecord
+	if isNew {
+		note = userRecord{row: rec.row, errCode: rec.errCode, errMsg: rec.errMsg}
+	} else {
+		if oldNote, err = b.note(off, old); err != nil {
+			return err
+		}
+		if note, err = b.note(off, rec); err != nil {
+			return err
+		}
+	}
+	if err := b.put(off, rec, isNew, note.hasNote()); err != nil {
 		return err
 	}
-	if old.userID == rec.userID && old.errCode == rec.errCode && old.errMsg == rec.errMsg {
+	if note == oldNote {
 		return nil
 	}
-	if !rec.hasNote() {
+	if !note.hasNote() {
 		return w.notes.Delete(rowKey(rec.row))
 	}
-	return w.notes.Put(rowKey(rec.row), encodeNote(rec))
+	return w.notes.Put(rowKey(rec.row), encodeNote(note))
 }
 
 // finish writes what the transaction accumulated; call it last.

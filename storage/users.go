@@ -39,6 +39,11 @@ type NewUser struct {
 	State        UserState
 	ErrorCode    string // for quarantined and skipped rows: why
 	ErrorMessage string
+	// UserID is the target user_id the row will get, when the source
+	// decides it (Auth0 prefixes a source user_id with "auth0|"). Kept
+	// with the registration, it spares recording a million user_ids as
+	// outcomes arrive: an outcome with this user_id costs nothing extra.
+	UserID string
 }
 
 // AddUsers registers source rows, so that every row of the source is
@@ -63,6 +68,9 @@ func (j *Journal) AddUsers(ctx context.Context, users []NewUser) error {
 		if added.Total() == 0 {
 			return nil
 		}
+		for state, n := range added {
+			w.counters[counterKey{0, state}] += int64(n)
+		}
 		return appendEvent(w.tx, Event{Kind: EventUsers, Message: fmt.Sprintf("registered %d rows (%d pending, %d quarantined, %d skipped)",
 			added.Total(), added[UserPending], added[UserQuarantined], added[UserSkipped])})
 	})
@@ -70,7 +78,7 @@ func (j *Journal) AddUsers(ctx context.Context, users []NewUser) error {
 
 func (w *writeTx) addUser(u NewUser) (isNew bool, err error) {
 	rec := userRecord{row: u.Row, line: u.Line, state: u.State, email: NormalizeEmail(u.Email),
-		errCode: u.ErrorCode, errMsg: truncateMessage(u.ErrorMessage)}
+		userID: u.UserID, errCode: u.ErrorCode, errMsg: truncateMessage(u.ErrorMessage)}
 	switch {
 	case u.Row == 0:
 		return false, fmt.Errorf("line %d: row 0 is not a row; rows are numbered from 1", u.Line)
@@ -79,18 +87,31 @@ func (w *writeTx) addUser(u NewUser) (isNew bool, err error) {
 	case u.State == UserPending && rec.email == "":
 		return false, fmt.Errorf("%s: a pending row needs an email; register it as quarantined", rec.subject())
 	}
-	old, exists, err := w.get(u.Row)
+	b, off, err := w.block(u.Row)
 	if err != nil {
 		return false, err
 	}
-	if exists {
+	if b.state(off) != 0 {
+		old, _, err := b.record(off, w.notes)
+		if err != nil {
+			return false, err
+		}
 		if old.line == rec.line && old.email == rec.email && registeredAs(old.state) == u.State {
 			return false, nil
 		}
 		return false, fmt.Errorf("%s is already registered as %s (line %d <%s>); the journal belongs to a different source, or rows were numbered differently",
 			rec.subject(), registeredAs(old.state), old.line, old.email)
 	}
-	return true, w.save(userRecord{}, rec)
+	// A new row: straight into its block, counted once per batch by the
+	// caller (registration is the one step every row of a source takes).
+	note := userRecord{row: rec.row, errCode: rec.errCode, errMsg: rec.errMsg}
+	if err := b.put(off, rec, true, note.hasNote()); err != nil {
+		return false, err
+	}
+	if note.hasNote() {
+		return true, w.notes.Put(rowKey(rec.row), encodeNote(note))
+	}
+	return true, nil
 }
 
 // registeredAs is the state a user was registered in: every user beyond
@@ -118,26 +139,27 @@ func (j *Journal) AssignUsers(ctx context.Context, stage string, rows []RowID) e
 			return fmt.Errorf("stage %q is %s; users can only be assigned to a stage that is not finished", s.Name, s.State)
 		}
 		pos := uint32(s.Position)
+		if pos > maxStages {
+			return fmt.Errorf("stage %q is number %d; the journal holds at most %d stages", s.Name, pos, maxStages)
+		}
 		assigned := 0
 		for _, row := range rows[lo:hi] {
-			rec, err := w.mustGet(row)
+			b, off, v, err := w.slot(row)
 			if err != nil {
 				return err
 			}
-			if rec.stage == pos {
+			if v.stage == pos {
 				continue
 			}
-			if rec.stage != 0 {
-				return userTransitionError(rec, UserAssigned, fmt.Sprintf("it is in stage %q already", t.name(rec.stage)))
+			if v.stage != 0 {
+				return w.transitionError(row, UserAssigned, fmt.Sprintf("it is in stage %q already", t.name(v.stage)))
 			}
-			if !rec.state.CanBecome(UserAssigned) {
-				return userTransitionError(rec, UserAssigned, "only pending users can be assigned to a stage")
+			if !v.state.CanBecome(UserAssigned) {
+				return w.transitionError(row, UserAssigned, "only pending users can be assigned to a stage")
 			}
-			old := rec
-			rec.stage, rec.state = pos, UserAssigned
-			if err := w.save(old, rec); err != nil {
-				return err
-			}
+			nv := v
+			nv.stage, nv.state = pos, UserAssigned
+			w.setSlot(b, off, v, nv)
 			assigned++
 		}
 		if assigned == 0 {
@@ -179,6 +201,9 @@ func (j *Journal) RecordOutcomes(ctx context.Context, outcomes []Outcome) error 
 // recordOutcome applies one outcome; when chunk is not 0 the user must
 // belong to that chunk.
 func (w *writeTx) recordOutcome(o Outcome, chunk ChunkID) error {
+	if done, err := w.recordPlainOutcome(o, chunk); done || err != nil {
+		return err
+	}
 	rec, err := w.mustGet(o.Row)
 	if err != nil {
 		return err
@@ -200,6 +225,35 @@ func (w *writeTx) recordOutcome(o Outcome, chunk ChunkID) error {
 	}
 	rec.errCode, rec.errMsg = o.ErrorCode, truncateMessage(o.ErrorMessage)
 	return w.save(old, rec)
+}
+
+// recordPlainOutcome records, on the slot alone, the common outcome: a
+// user inserted or updated with its expected user_id (or none) and no
+// error, who has no note. done is false when the outcome needs the full
+// path: a failure, a note, or anything the checks there must explain.
+func (w *writeTx) recordPlainOutcome(o Outcome, chunk ChunkID) (done bool, err error) {
+	if (o.State != UserInserted && o.State != UserUpdated) || o.ErrorCode != "" || o.ErrorMessage != "" {
+		return false, nil
+	}
+	b, off, v, err := w.slot(o.Row)
+	if err != nil {
+		return false, err
+	}
+	if v.flags&slotHasNote != 0 || (chunk != 0 && v.chunk != chunk) || (v.state != o.State && !v.state.CanBecome(o.State)) {
+		return false, nil
+	}
+	if o.UserID != "" {
+		if err := b.parseInfo(); err != nil {
+			return false, err
+		}
+		if b.info[off].userID != o.UserID {
+			return false, nil
+		}
+	}
+	nv := v
+	nv.state = o.State
+	w.setSlot(b, off, v, nv)
+	return true, nil
 }
 
 // RetryUsers puts failed or rolled-back users of a running stage back to
@@ -456,4 +510,45 @@ func (j *Journal) CollectUsers(ctx context.Context, f UserFilter) ([]User, error
 		out = append(out, u)
 	}
 	return slices.Clip(out), nil
+}
+
+// WaitingRows returns the rows of a stage's users that wait for a chunk
+// (assigned, in none), in row order. It reads the users' slots only, so
+// a million-user stage is listed in milliseconds.
+func (j *Journal) WaitingRows(ctx context.Context, stage string) ([]RowID, error) {
+	var rows []RowID
+	err := j.view(func(tx *bolt.Tx) error {
+		t, err := loadStages(tx)
+		if err != nil {
+			return err
+		}
+		s, err := t.byName(stage)
+		if err != nil {
+			return err
+		}
+		pos := uint32(s.Position)
+		c := tx.Bucket(bucketUserStates).Cursor()
+		n := 0
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if n++; n%64 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			b := &userBlock{idx: keyU64(k), slots: v}
+			if len(v) != blockBytes {
+				return fmt.Errorf("user block %d: %w (%d bytes of slots)", b.idx, errCorruptRecord, len(v))
+			}
+			for off := range blockRows {
+				if sv := b.slotVal(off); sv.state == UserAssigned && sv.stage == pos && sv.chunk == 0 {
+					rows = append(rows, RowID(b.idx*blockRows+uint64(off)))
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the users of stage %q waiting for a chunk: %w", stage, err)
+	}
+	return rows, nil
 }

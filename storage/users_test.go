@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -293,5 +294,25 @@ func TestVerifyFindsADuplicatedValidEmail(t *testing.T) {
 	must(t, err)
 	if len(rep.Problems) != 1 || !strings.Contains(rep.Problems[0], "user row 2 (line 3) <a@x.io> has the email of row 1") {
 		t.Errorf("Verify found %q, want the duplicated email of rows 1 and 2", rep.Problems)
+	}
+}
+
+func TestWaitingRows(t *testing.T) {
+	j := newJournal(t)
+	startedRun(t, j, 3000, 2000)
+	_, err := j.PlanChunk("canary", rowRange(1, 10))
+	must(t, err)
+	got, err := j.WaitingRows(ctx, "canary")
+	must(t, err)
+	if want := rowRange(11, 2000); !slices.Equal(got, want) {
+		t.Errorf("canary waiting: %d rows from %v, want %d from 11", len(got), got[:min(3, len(got))], len(want))
+	}
+	got, err = j.WaitingRows(ctx, "rest")
+	must(t, err)
+	if want := rowRange(2001, 3000); !slices.Equal(got, want) {
+		t.Errorf("rest waiting: %d rows, want %d", len(got), len(want))
+	}
+	if _, err := j.WaitingRows(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown stage: %v", err)
 	}
 }

@@ -86,16 +86,12 @@ func verify(ctx context.Context, tx *bolt.Tx) (VerifyReport, error) {
 	recount := make(map[uint32]UserCounts)
 	claimed := make(map[ChunkID]int) // users naming each chunk as theirs
 	emails := make(map[string]RowID) // valid users' emails, which must be unique
-	noted := 0                       // users whose slot says they have a note
-	err = eachStoredUser(ctx, tx, &r, func(rec userRecord) {
+	noted, err := eachStoredUser(ctx, tx, &r, func(rec userRecord) {
 		r.Users++
 		if recount[rec.stage] == nil {
 			recount[rec.stage] = make(UserCounts)
 		}
 		recount[rec.stage][rec.state]++
-		if rec.hasNote() {
-			noted++
-		}
 
 		unstaged := rec.state == UserPending || rec.state == UserQuarantined || rec.state == UserSkipped
 		if _, ok := t.at(rec.stage); ok == unstaged {
@@ -121,7 +117,7 @@ func verify(ctx context.Context, tx *bolt.Tx) (VerifyReport, error) {
 		return r, err
 	}
 	if n := tx.Bucket(bucketUserNotes).Stats().KeyN; n != noted {
-		r.problem("the journal holds %d user notes for %d users that have one", n, noted)
+		r.problem("the journal holds %d user notes where %d users say they have one", n, noted)
 	}
 
 	reader := newBlockReader(tx)
@@ -156,25 +152,26 @@ func verify(ctx context.Context, tx *bolt.Tx) (VerifyReport, error) {
 }
 
 // eachStoredUser calls fn for every user that can be read, in row order,
-// and reports the ones that cannot, and registrations without a state.
-func eachStoredUser(ctx context.Context, tx *bolt.Tx, r *VerifyReport, fn func(userRecord)) error {
+// and reports the ones that cannot, and registrations without a state. It
+// returns how many slots say their user has a note.
+func eachStoredUser(ctx context.Context, tx *bolt.Tx, r *VerifyReport, fn func(userRecord)) (noted int, err error) {
 	notes := tx.Bucket(bucketUserNotes)
 	info := tx.Bucket(bucketUserInfo)
 	blocks := 0
-	err := info.ForEach(func(k, _ []byte) error {
+	err = info.ForEach(func(k, _ []byte) error {
 		if tx.Bucket(bucketUserStates).Get(k) == nil {
 			r.problem("user block %d has registrations but no states", keyU64(k))
 		}
 		return nil
 	})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	c := tx.Bucket(bucketUserStates).Cursor()
 	for k, _ := c.First(); k != nil; k, _ = c.Next() {
 		if blocks++; blocks%16 == 0 {
 			if err := ctx.Err(); err != nil {
-				return err
+				return 0, err
 			}
 		}
 		b, err := loadBlock(tx, keyU64(k))
@@ -187,6 +184,9 @@ func eachStoredUser(ctx context.Context, tx *bolt.Tx, r *VerifyReport, fn func(u
 			continue
 		}
 		for off := range blockRows {
+			if s := b.slot(off); s != nil && s[1]&slotHasNote != 0 {
+				noted++
+			}
 			rec, ok, err := b.record(off, notes)
 			switch {
 			case err != nil:
@@ -198,7 +198,7 @@ func eachStoredUser(ctx context.Context, tx *bolt.Tx, r *VerifyReport, fn func(u
 			}
 		}
 	}
-	return nil
+	return noted, nil
 }
 
 func verifyUserInChunk(r *VerifyReport, t stageTable, rec userRecord, chunks map[ChunkID]Chunk) {

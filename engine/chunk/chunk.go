@@ -165,9 +165,11 @@ func (p *Packer) Flush() (Chunk, bool) {
 func (p *Packer) Pending() int { return len(p.keys) }
 
 func (p *Packer) close() Chunk {
-	data := make([]byte, len(p.buf)+1)
-	copy(data, p.buf)
-	data[len(p.buf)] = ']'
+	// The chunk takes the buffer (it has room for the bracket: a chunk is
+	// at most max bytes) and the next chunk gets a new one, rather than a
+	// copy of every file's bytes.
+	data := append(p.buf, ']')
+	p.buf = nil
 	c := Chunk{Seq: p.seq, Data: data, Keys: p.keys, Lines: p.line, Validated: p.validated && !p.unchecked}
 	p.seq++
 	p.unchecked = false

@@ -217,7 +217,8 @@ type session struct {
 	fp      storage.SourceFingerprint
 	changed bool // the source is not the one the journal was started with
 	notes   journalNotes
-	spool   string
+	spool   string    // the spool's file
+	mem     *memSpool // the spool, when it is kept in memory (memspool.go)
 	// optionsKey is the canonical text of the source options (spool.go).
 	optionsKey string
 	stop       *stopper
@@ -233,6 +234,7 @@ func (s *session) close() {
 	if s.snap != nil {
 		s.snap.remove()
 	}
+	s.mem.release()
 	if s.j != nil {
 		_ = s.j.Close()
 	}

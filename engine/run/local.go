@@ -30,13 +30,21 @@ const (
 	localBatchChunks = 64
 )
 
-// localBatch collects packed chunks until they are sent together.
+// localBatch collects packed chunks until they are sent together. One
+// batch is sent in the background while the next is packed: packing is
+// memory work, sending is mostly the disk's.
 type localBatch struct {
 	e     *Engine
 	s     *session
 	stage string
 	tgt   target.Local
 
+	open    batchChunks
+	pending chan error // the batch being sent; nil when none
+}
+
+// batchChunks are one batch's chunks.
+type batchChunks struct {
 	fresh    []chunk.Chunk
 	freshRow [][]storage.RowID
 	freshUID [][]string
@@ -45,56 +53,77 @@ type localBatch struct {
 }
 
 func (b *localBatch) addFresh(c chunk.Chunk, rows []storage.RowID, uids []string) error {
-	b.fresh, b.freshRow, b.freshUID = append(b.fresh, c), append(b.freshRow, rows), append(b.freshUID, uids)
+	o := &b.open
+	o.fresh, o.freshRow, o.freshUID = append(o.fresh, c), append(o.freshRow, rows), append(o.freshUID, uids)
 	return b.added(len(c.Data))
 }
 
 func (b *localBatch) addAgain(c chunk.Chunk) error {
-	b.again = append(b.again, c)
+	b.open.again = append(b.open.again, c)
 	return b.added(len(c.Data))
 }
 
 func (b *localBatch) added(n int) error {
-	b.bytes += n
-	if b.bytes >= localBatchBytes || len(b.fresh)+len(b.again) >= localBatchChunks {
+	b.open.bytes += n
+	if b.open.bytes >= localBatchBytes || len(b.open.fresh)+len(b.open.again) >= localBatchChunks {
 		return b.flush()
 	}
 	return nil
 }
 
-// flush sends the batch: journal, write, journal.
+// flush starts sending the open batch, once the one before it is sent.
 func (b *localBatch) flush() error {
-	if len(b.fresh)+len(b.again) == 0 {
+	if len(b.open.fresh)+len(b.open.again) == 0 {
 		return nil
+	}
+	if err := b.wait(); err != nil {
+		return err
 	}
 	if m, _ := b.s.stop.state(); m != stopNone {
 		return errIterStop // unsent chunks stay as they are: fresh users, or chunks to send again
 	}
+	batch := b.open
+	b.open = batchChunks{}
+	done := make(chan error, 1)
+	b.pending = done
+	go func() { done <- b.send(batch) }()
+	return nil
+}
+
+// wait returns once no batch is being sent, with its error.
+func (b *localBatch) wait() error {
+	if b.pending == nil {
+		return nil
+	}
+	err := <-b.pending
+	b.pending = nil
+	return err
+}
+
+// send sends one batch: journal, write, journal.
+func (b *localBatch) send(batch batchChunks) error {
 	e, s := b.e, b.s
-	againIDs := make([]storage.ChunkID, len(b.again))
-	for i, c := range b.again {
+	againIDs := make([]storage.ChunkID, len(batch.again))
+	for i, c := range batch.again {
 		againIDs[i] = storage.ChunkID(c.Seq)
 	}
-	ids, err := s.j.StartChunks(b.stage, b.freshRow, againIDs)
+	ids, err := s.j.StartChunks(b.stage, batch.freshRow, againIDs)
 	if err != nil {
 		return &fatalError{err}
 	}
 	now := e.opts.Now()
-	chunks := make([]chunk.Chunk, 0, len(b.fresh)+len(b.again))
+	chunks := make([]chunk.Chunk, 0, len(batch.fresh)+len(batch.again))
 	s.mu.Lock()
-	for i, c := range b.fresh {
+	for i, c := range batch.fresh {
 		c.Seq = int(ids[i])
-		s.chunks[ids[i]] = &chunkInfo{stage: b.stage, members: b.freshRow[i], emails: c.Keys, userIDs: b.freshUID[i], planned: now}
+		s.chunks[ids[i]] = &chunkInfo{stage: b.stage, members: batch.freshRow[i], emails: c.Keys, userIDs: batch.freshUID[i], planned: now}
 		chunks = append(chunks, c)
 	}
-	for _, c := range b.again {
-		chunks = append(chunks, c)
-	}
+	chunks = append(chunks, batch.again...)
 	for _, c := range chunks {
 		s.tries[storage.ChunkID(c.Seq)]++
 	}
 	s.mu.Unlock()
-	b.fresh, b.freshRow, b.freshUID, b.again, b.bytes = nil, nil, nil, nil, 0
 
 	subs := make([]target.Submission, len(chunks))
 	for i, c := range chunks {
@@ -128,7 +157,7 @@ func (b *localBatch) flush() error {
 			return fmt.Errorf("chunk %d: %w", id, err)
 		}
 		results[i] = res
-		done[i] = storage.ChunkCompletion{ID: id, JobID: jobs[i].ID, Outcomes: res.Outcomes}
+		done[i] = storage.ChunkCompletion{ID: id, JobID: jobs[i].ID, Outcomes: toJournal(in, res)}
 	}
 	if err := s.j.CompleteChunks(done); err != nil {
 		return &fatalError{err}
@@ -179,6 +208,9 @@ func (e *Engine) localRound(ctx context.Context, s *session, stage string, w *wo
 	err := p.run()
 	if err == nil {
 		err = b.flush()
+	}
+	if werr := b.wait(); err == nil || errors.Is(err, errIterStop) && werr != nil {
+		err = werr
 	}
 	if errors.Is(err, errIterStop) {
 		return nil // the caller reads the stopper

@@ -90,7 +90,11 @@ func (p *packing) run() error {
 	if err != nil {
 		return err
 	}
-	err = readSpool(p.s.spool, func(rec *spoolRecord) error {
+	wanted := func(row storage.RowID) bool {
+		_, rebuild := p.w.member[row]
+		return rebuild || p.w.fresh.has(row)
+	}
+	err = p.s.readSpool(wanted, func(rec *spoolRecord) error {
 		if m, _ := p.s.stop.state(); m != stopNone {
 			return errIterStop
 		}
@@ -360,7 +364,7 @@ func (e *Engine) finished(ctx context.Context, s *session, id storage.ChunkID, j
 	if err != nil {
 		return fmt.Errorf("chunk %d: %w", id, err)
 	}
-	if err := s.j.CompleteChunk(id, res.Outcomes); err != nil {
+	if err := s.j.CompleteChunk(id, toJournal(in, res)); err != nil {
 		return &fatalError{err}
 	}
 	for _, n := range res.Notes {
@@ -380,6 +384,19 @@ func (e *Engine) finished(ctx context.Context, s *session, id storage.ChunkID, j
 		}
 	}
 	return nil
+}
+
+// toJournal is what the journal needs of a chunk's outcomes: a user_id
+// it registered as expected (the source's, prefixed) is left out, which
+// spares the journal comparing a million of them.
+func toJournal(in outcome.Input, res outcome.Result) []storage.Outcome {
+	out := res.Outcomes
+	for i := range out {
+		if i < len(in.Members) && out[i].Row == in.Members[i].Row && out[i].UserID == in.Members[i].UserID {
+			out[i].UserID = ""
+		}
+	}
+	return out
 }
 
 // since is the earliest instant, on the target's clock, at which the

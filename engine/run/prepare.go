@@ -335,7 +335,7 @@ func (e *Engine) acceptChange(ctx context.Context, s *session, reg *registration
 // finished run, a crash or an operator removed it. Registering again is
 // harmless: every row is already in the journal. A pause stops it.
 func (e *Engine) ensureSpool(ctx context.Context, s *session) error {
-	if spoolValid(s.spool, s.fp.SHA256, s.optionsKey) {
+	if s.spoolReady() {
 		return nil
 	}
 	ctx, cancel := context.WithCancel(ctx)

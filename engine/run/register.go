@@ -44,8 +44,12 @@ func (e *Engine) register(ctx context.Context, s *session, optionsKey string) (*
 		return nil, err
 	}
 	defer closer.Close()
-	spool, err := createSpool(s.spool, s.fp.SHA256, optionsKey)
-	if err != nil {
+	var spool spoolSink
+	mem := (*memSpool)(nil)
+	if e.spoolInMemory(s) {
+		mem = newMemSpool(s.fp.SHA256, optionsKey)
+		spool = mem
+	} else if spool, err = createSpool(s.spool, s.fp.SHA256, optionsKey); err != nil {
 		return nil, err
 	}
 	committed := false
@@ -142,6 +146,10 @@ func (e *Engine) register(ctx context.Context, s *session, optionsKey string) (*
 		return nil, err
 	}
 	committed = true
+	if mem != nil {
+		s.mem.release() // a spool made before, now replaced
+		s.mem = mem
+	}
 	if known == nil && s.notes.sourceRows == 0 {
 		msg := fmt.Sprintf("%s%d rows, sha256 %s", noteSourceRows, reg.rows, s.fp.SHA256)
 		if _, err := s.j.AppendEvent(storage.Event{Kind: storage.EventNote, Message: msg}); err != nil {
@@ -185,6 +193,7 @@ func newUser(res *validate.Result) storage.NewUser {
 	nu := storage.NewUser{Line: res.Line}
 	if !res.Quarantined {
 		nu.State, nu.Email = storage.UserPending, storage.NormalizeEmail(res.User.Email)
+		nu.UserID = targetUserID(res.User.UserID)
 		return nu
 	}
 	nu.State, nu.Email = storage.UserQuarantined, storage.NormalizeEmail(res.Row.Email)

@@ -80,15 +80,20 @@ type spoolRecord struct {
 	JSON   []byte
 }
 
-func (w *spoolWriter) add(r spoolRecord) error {
-	b := w.buf[:0]
+// appendRecordHead appends a record up to its JSON: row, line, email,
+// user_id and the JSON's length.
+func appendRecordHead(b []byte, r spoolRecord) []byte {
 	b = binary.AppendUvarint(b, uint64(r.Row))
 	b = binary.AppendUvarint(b, uint64(r.Line))
 	b = binary.AppendUvarint(b, uint64(len(r.Email)))
 	b = append(b, r.Email...)
 	b = binary.AppendUvarint(b, uint64(len(r.UserID)))
 	b = append(b, r.UserID...)
-	b = binary.AppendUvarint(b, uint64(len(r.JSON)))
+	return binary.AppendUvarint(b, uint64(len(r.JSON)))
+}
+
+func (w *spoolWriter) add(r spoolRecord) error {
+	b := appendRecordHead(w.buf[:0], r)
 	w.buf = b
 	if _, err := w.w.Write(b); err != nil {
 		return err
@@ -135,6 +140,30 @@ func spoolValid(path, sha, options string) bool {
 	got := make([]byte, len(want))
 	_, err = io.ReadFull(f, got)
 	return err == nil && string(got) == want
+}
+
+// readSpool calls fn for every user in the session's spool, in memory or
+// on disk, whose row want accepts, in the order written. rec.JSON is only
+// valid during the call.
+func (s *session) readSpool(want func(storage.RowID) bool, fn func(rec *spoolRecord) error) error {
+	if s.mem != nil {
+		return s.mem.each(want, fn)
+	}
+	return readSpool(s.spool, func(rec *spoolRecord) error {
+		if !want(rec.Row) {
+			return nil
+		}
+		return fn(rec)
+	})
+}
+
+// spoolReady reports whether the session has a complete spool of its
+// source, in memory or on disk.
+func (s *session) spoolReady() bool {
+	if s.e.spoolInMemory(s) {
+		return s.mem.valid(s.fp.SHA256, s.optionsKey)
+	}
+	return spoolValid(s.spool, s.fp.SHA256, s.optionsKey)
 }
 
 // readSpool calls fn for every user in the spool, in the order written.

@@ -137,13 +137,12 @@ func (e *Engine) collectWork(ctx context.Context, s *session, stage string) (*wo
 			w.member[r] = c.ID
 		}
 	}
-	for u, err := range s.j.Users(ctx, storage.UserFilter{Stage: stage, States: []storage.UserState{storage.UserAssigned}}) {
-		if err != nil {
-			return nil, err
-		}
-		if u.Chunk == 0 {
-			w.fresh.add(u.Row)
-		}
+	waiting, err := s.j.WaitingRows(ctx, stage)
+	if err != nil {
+		return nil, err
+	}
+	for _, row := range waiting {
+		w.fresh.add(row)
 	}
 	return w, nil
 }

@@ -73,6 +73,7 @@ func Open(dir string) (*Target, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create import file directory: %w", err)
 	}
+	removeStaleTemps(dir)
 	t := &Target{dir: dir, now: time.Now, manifest: Manifest{Version: manifestVersion}}
 	b, err := os.ReadFile(filepath.Join(dir, ManifestName))
 	switch {
@@ -88,6 +89,19 @@ func Open(dir string) (*Target, error) {
 		return nil, fmt.Errorf("%s has version %d, this tool writes version %d; choose another directory", filepath.Join(dir, ManifestName), t.manifest.Version, manifestVersion)
 	}
 	return t, nil
+}
+
+// removeStaleTemps removes the temporary files of writes a killed process
+// left half done: whatever they held is written again (the journal says
+// which files are not done), and an operator must not mistake one for an
+// import file.
+func removeStaleTemps(dir string) {
+	for _, pattern := range []string{".users-*.json.*.tmp", "." + ManifestName + ".*.tmp"} {
+		stale, _ := filepath.Glob(filepath.Join(dir, pattern))
+		for _, f := range stale {
+			_ = os.Remove(f)
+		}
+	}
 }
 
 // Dir is the directory files are written to.
@@ -111,8 +125,8 @@ func (t *Target) Submit(ctx context.Context, s target.Submission) (target.Job, e
 	return jobs[0], nil
 }
 
-// writers is how many files are written at once: enough to overlap one
-// file's fsync with the next one's writing.
+// writers is how many files are checked, hashed and written at once:
+// enough to overlap one file's fsync with the next one's writing.
 const writers = 4
 
 // SubmitBatch checks each file against Auth0's schema (see check), writes
@@ -129,25 +143,17 @@ func (t *Target) SubmitBatch(ctx context.Context, subs []target.Submission) ([]t
 		}
 	}
 	entries := make([]FileEntry, len(subs))
+	files := make([]atomicfile.File, len(subs))
 	errs := make([]error, len(subs))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(writers, len(subs)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				entries[i], errs[i] = t.write(subs[i])
-			}
-		}()
-	}
-	for i := range subs {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	parallelFor(len(subs), func(i int) {
+		entries[i], errs[i] = t.entry(subs[i])
+		files[i] = atomicfile.File{Path: filepath.Join(t.dir, subs[i].FileName()), Data: subs[i].Data}
+	})
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
+	}
+	if err := atomicfile.WriteMany(t.dir, files, 0o600, writers); err != nil {
+		return nil, fmt.Errorf("write import files: %w", err)
 	}
 
 	t.mu.Lock()
@@ -177,17 +183,34 @@ func (t *Target) SubmitBatch(ctx context.Context, subs []target.Submission) ([]t
 	return jobs, nil
 }
 
-func (t *Target) write(s target.Submission) (FileEntry, error) {
+// entry checks a file and describes it for the manifest.
+func (t *Target) entry(s target.Submission) (FileEntry, error) {
 	name := s.FileName()
 	if err := t.check(s); err != nil {
 		return FileEntry{}, fmt.Errorf("%s would not be accepted by Auth0: %w", name, err)
 	}
 	sum := sha256.Sum256(s.Data)
-	entry := FileEntry{Seq: s.Seq, Name: name, Users: s.Users, Bytes: len(s.Data), SHA256: hex.EncodeToString(sum[:]), Written: t.now().UTC()}
-	if err := atomicfile.Write(filepath.Join(t.dir, name), s.Data, 0o600); err != nil {
-		return FileEntry{}, fmt.Errorf("write %s: %w", name, err)
+	return FileEntry{Seq: s.Seq, Name: name, Users: s.Users, Bytes: len(s.Data), SHA256: hex.EncodeToString(sum[:]), Written: t.now().UTC()}, nil
+}
+
+// parallelFor calls fn(0..n-1) on up to `writers` goroutines.
+func parallelFor(n int, fn func(i int)) {
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(writers, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				fn(i)
+			}
+		}()
 	}
-	return entry, nil
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 }
 
 // check validates a file against Auth0's import schema: a file Auth0

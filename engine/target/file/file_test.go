@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -247,5 +248,29 @@ func TestSubmitBatchTrustsValidatedFilesAfterOneCheck(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, target.FileName(91))); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the refused file exists: %v", err)
+	}
+}
+
+func TestOpenRemovesTheTempFilesOfAKilledWrite(t *testing.T) {
+	dir := t.TempDir()
+	stale := []string{".users-0007.json.123.tmp", "." + ManifestName + ".9.tmp"}
+	kept := []string{"users-0001.json", "notes.txt"}
+	for _, n := range append(slices.Clone(stale), kept...) {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("[]"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Open(dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range stale {
+		if _, err := os.Stat(filepath.Join(dir, n)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s survived Open: %v", n, err)
+		}
+	}
+	for _, n := range kept {
+		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
+			t.Errorf("%s was removed: %v", n, err)
+		}
 	}
 }

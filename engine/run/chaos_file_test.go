@@ -1,0 +1,153 @@
+package run
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"provision/engine/target/file"
+	"provision/storage"
+)
+
+// TestChaosKillFileTarget kills a migration into a directory of import
+// files at random moments, where a batch of files is journaled in two
+// transactions around writing them, and resumes it until done. Afterwards
+// the manifest lists exactly the files in the directory, each intact, and
+// together they hold every valid user exactly once.
+func TestChaosKillFileTarget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills the provision binary; skipped with -short")
+	}
+	users := chaosParam(t, "CHAOS_FILE_USERS", 40000)
+	maxKills := chaosParam(t, "CHAOS_KILLS", 30)
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d (kill moments only; the assertions hold for any)", seed)
+	rng := rand.New(rand.NewPCG(seed, 0))
+
+	bin := buildProvision(t)
+	dir := t.TempDir()
+	src, valid := writeChaosSource(t, dir, users)
+	ws, out := filepath.Join(dir, "ws"), filepath.Join(dir, "out")
+	args := []string{"migrate", src, "--workspace", ws, "--yes", "--target", "file:" + out,
+		"--stages", "canary:100,wave:20%,rest", "--max-file-size", "4000", "--no-verify", "--format", "json"}
+
+	logs := &bytes.Buffer{}
+	killed, runs := 0, 0
+	for finished := false; !finished; {
+		runs++
+		if runs > 4*maxKills {
+			t.Fatalf("no finished run after %d runs; last output:\n%s", runs, tail(logs.String(), 3000))
+		}
+		cmd := exec.Command(bin, args...)
+		var outb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &outb, &outb
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		var err error
+		if killed < maxKills {
+			select {
+			case err = <-exited:
+			case <-time.After(time.Duration(5+rng.IntN(250)) * time.Millisecond):
+				_ = cmd.Process.Signal(syscall.SIGKILL)
+				err = <-exited
+			}
+		} else {
+			err = <-exited
+		}
+		fmt.Fprintf(logs, "--- run %d (%v)\n%s", runs, err, outb.String())
+		var exit *exec.ExitError
+		switch {
+		case err == nil:
+			finished = true
+		case errors.As(err, &exit) && exit.Sys().(syscall.WaitStatus).Signaled():
+			killed++
+		default:
+			t.Fatalf("run %d failed: %v\n%s", runs, err, tail(logs.String(), 3000))
+		}
+	}
+	t.Logf("%d runs, %d killed", runs, killed)
+	if killed < 5 {
+		t.Errorf("only %d runs were killed before the migration finished: make it longer", killed)
+	}
+
+	b, err := os.ReadFile(filepath.Join(out, file.ManifestName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m file.Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{file.ManifestName: true}
+	seen := map[string]int{}
+	for _, f := range m.Files {
+		listed[f.Name] = true
+		data, err := os.ReadFile(filepath.Join(out, f.Name))
+		if err != nil {
+			t.Fatalf("manifest lists %s: %v", f.Name, err)
+		}
+		sum := sha256.Sum256(data)
+		if hex.EncodeToString(sum[:]) != f.SHA256 || len(data) != f.Bytes {
+			t.Errorf("%s does not match its manifest entry", f.Name)
+		}
+		var us []struct{ Email string }
+		if err := json.Unmarshal(data, &us); err != nil || len(us) != f.Users {
+			t.Fatalf("%s: %d users (%v), manifest says %d", f.Name, len(us), err, f.Users)
+		}
+		for _, u := range us {
+			seen[strings.ToLower(u.Email)]++
+		}
+	}
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !listed[e.Name()] {
+			t.Errorf("%s is in the directory but not in the manifest", e.Name())
+		}
+	}
+	for _, email := range valid {
+		if seen[email] != 1 {
+			t.Errorf("<%s> is in %d files, want 1", email, seen[email])
+		}
+	}
+	if len(seen) != len(valid) {
+		t.Errorf("the files hold %d emails, want %d", len(seen), len(valid))
+	}
+
+	j, err := storage.Open(filepath.Join(ws, "journal.db"), storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	if v, err := j.Verify(t.Context()); err != nil || !v.OK() {
+		t.Errorf("journal verify: %v %v", err, v.Problems)
+	}
+	st, err := j.Status(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total storage.UserCounts = storage.UserCounts{}
+	for _, s := range st.Stages {
+		total.Add(s.Users)
+	}
+	if total[storage.UserInserted] != len(valid) {
+		t.Errorf("journal: %v inserted, want %d (%s)", total, len(valid), strconv.Itoa(users))
+	}
+}
