@@ -1,0 +1,135 @@
+package run
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"provision/engine/sandbox"
+	"provision/engine/target"
+	"provision/engine/target/file"
+	"provision/storage"
+)
+
+// flakyFiles is a directory target whose first batch of several files
+// writes half of them and then fails, as a full disk would.
+type flakyFiles struct {
+	*file.Target
+	batches int
+	failed  bool
+}
+
+func (f *flakyFiles) SubmitBatch(ctx context.Context, subs []target.Submission) ([]target.Job, error) {
+	f.batches++
+	if !f.failed && len(subs) > 1 {
+		f.failed = true
+		if _, err := f.Target.SubmitBatch(ctx, subs[:len(subs)/2]); err != nil {
+			return nil, err
+		}
+		return nil, errors.New("no space left on device")
+	}
+	return f.Target.SubmitBatch(ctx, subs)
+}
+
+// filesHold reads every file the manifest lists and counts each email.
+func filesHold(t *testing.T, dir string) map[string]int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, file.ManifestName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m file.Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, f := range m.Files {
+		data, err := os.ReadFile(filepath.Join(dir, f.Name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var users []struct{ Email string }
+		if err := json.Unmarshal(data, &users); err != nil {
+			t.Fatalf("%s: %v", f.Name, err)
+		}
+		for _, u := range users {
+			seen[strings.ToLower(u.Email)]++
+		}
+	}
+	return seen
+}
+
+func TestLocalRunSurvivesAFailedBatch(t *testing.T) {
+	f := newFixture(t, 400, sandbox.Config{})
+	out := filepath.Join(f.dir, "out")
+	ft, err := file.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flaky := &flakyFiles{Target: ft}
+	o := f.opts("canary:20,rest")
+	o.Target, o.Settings.Target, o.Settings.ConnectionID = flaky, "file:"+out, ""
+	o.Verify.Disabled = true
+	res := f.run(o)
+	if res.State != StateFinished {
+		t.Fatalf("run: %s (%s)", res.State, res.Reason)
+	}
+	if !flaky.failed || flaky.batches < 3 {
+		t.Errorf("%d batches, one failed: %t; want the failed one sent again", flaky.batches, flaky.failed)
+	}
+	seen := filesHold(t, out)
+	for _, email := range f.valid {
+		if seen[email] != 1 {
+			t.Errorf("<%s> is in %d files, want 1", email, seen[email])
+		}
+	}
+	if len(seen) != len(f.valid) {
+		t.Errorf("the files hold %d users, want %d", len(seen), len(f.valid))
+	}
+	j := f.openJournal()
+	if v, err := j.Verify(t.Context()); err != nil || !v.OK() {
+		t.Fatalf("verify: %v %v", err, v.Problems)
+	}
+	u, err := j.UserByEmail(f.valid[7])
+	if err != nil || u.State != storage.UserInserted || u.UserID != "auth0|u7" {
+		t.Errorf("user 7 = %+v, %v; want inserted as auth0|u7", u, err)
+	}
+}
+
+// TestLocalRunResumesWithoutItsSpool: a run into files keeps its spool in
+// memory, so a run stopped at a gate has none on disk, and the resumed run
+// makes it again from the source.
+func TestLocalRunResumesWithoutItsSpool(t *testing.T) {
+	f := newFixture(t, 300, sandbox.Config{})
+	out := filepath.Join(f.dir, "out")
+	ft, err := file.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := f.opts("canary:20:approve,rest")
+	o.Target, o.Settings.Target, o.Settings.ConnectionID = ft, "file:"+out, ""
+	o.Verify.Disabled = true
+	if res := f.run(o); res.State != StateAwaitingApproval || res.Stage != "canary" {
+		t.Fatalf("first run: %s at %s (%s)", res.State, res.Stage, res.Reason)
+	}
+	if spools, _ := filepath.Glob(filepath.Join(filepath.Dir(f.journal()), "spool-*")); len(spools) != 0 {
+		t.Errorf("a run into files left a spool with password hashes on disk: %v", spools)
+	}
+	if seen := filesHold(t, out); len(seen) != 20 {
+		t.Errorf("after the canary the files hold %d users, want 20", len(seen))
+	}
+	o.Approve = "canary"
+	if res := f.run(o); res.State != StateFinished {
+		t.Fatalf("resumed run: %s (%s)", res.State, res.Reason)
+	}
+	seen := filesHold(t, out)
+	for _, email := range f.valid {
+		if seen[email] != 1 {
+			t.Errorf("<%s> is in %d files, want 1", email, seen[email])
+		}
+	}
+}
