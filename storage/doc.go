@@ -7,8 +7,12 @@
 //
 // Every source row has exactly one user record, keyed by its RowID (its
 // position in the source), so reconciliation can account for every row,
-// including rows without a usable email. Valid rows are also indexed by
-// normalized email, which is unique among them. A user moves through
+// including rows without a usable email. Records live in blocks of 1,024
+// consecutive rows (blocks.go), what never changes (line, email, expected
+// user_id) apart from what each step changes (state, stage, chunk), so a
+// step over a chunk's users rewrites a few kilobytes. There is no email
+// index: emails are unique among valid rows by the caller's promise, which
+// Verify checks. A user moves through
 //
 //	pending -> assigned -> submitted -> inserted | updated | failed
 //
