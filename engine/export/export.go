@@ -14,9 +14,13 @@ import (
 
 	"provision/engine/chunk"
 	"provision/engine/source"
+	"provision/engine/target"
 	"provision/engine/target/file"
 	"provision/engine/validate"
 )
+
+// exportBatch is how many files are written together.
+const exportBatch = 32
 
 // QuarantineName is the quarantine file written into the output directory
 // when some rows are rejected.
@@ -64,11 +68,27 @@ func Run(ctx context.Context, r source.Reader, opts Options) (*Summary, error) {
 	q := &lazyQuarantine{path: filepath.Join(opts.Dir, QuarantineName), header: r.Header()}
 	defer q.close()
 
-	submit := func(c chunk.Chunk) error {
-		if _, err := tgt.Submit(ctx, c.Submission(false)); err != nil {
+	// Files go to the target in batches: one manifest write and one
+	// directory sync per batch rather than per file.
+	var batch []target.Submission
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if _, err := tgt.SubmitBatch(ctx, batch); err != nil {
 			return err
 		}
-		sum.Users += c.Users()
+		for _, s := range batch {
+			sum.Users += s.Users
+		}
+		batch = batch[:0]
+		return nil
+	}
+	submit := func(c chunk.Chunk) error {
+		batch = append(batch, c.Submission(false))
+		if len(batch) == exportBatch {
+			return flush()
+		}
 		return nil
 	}
 	vopts := opts.Validate
@@ -100,6 +120,9 @@ func Run(ctx context.Context, r source.Reader, opts Options) (*Summary, error) {
 		if err := submit(last); err != nil {
 			return nil, err
 		}
+	}
+	if err := flush(); err != nil {
+		return nil, err
 	}
 	if err := q.close(); err != nil {
 		return nil, err
