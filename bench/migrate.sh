@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Migration speed on a generated export, against validation of the same
-# file, and the cost of the pieces: the file target (export), the engine
+# file (best of three runs each), and the cost of the pieces: the file target (export), the engine
 # and journal alone (a target that accepts everything at once), status and
 # report on the resulting journal, and the journal's outcome recording.
 #   bench/migrate.sh [ROWS]      (default 1000000)
@@ -25,8 +25,10 @@ secs() {
 best() { local b=""; for _ in 1 2 3; do t=$("$@"); b=$(awk -v a="$t" -v b="${b:-1e9}" 'BEGIN{print (a<b)?a:b}'); done; echo "$b"; }
 
 validate=$(best secs "$tmp/provision" validate "$tmp/users.csv" --format json --max-findings 10)
-export_s=$(secs "$tmp/provision" export "$tmp/users.csv" --out "$tmp/export" --format json)
-migrate=$(secs "$tmp/provision" migrate "$tmp/users.csv" --workspace "$tmp/ws" --target "file:$tmp/out" --stages canary:50,wave:10%,rest --yes --no-verify --format json)
+# fresh CMD...: secs of CMD in a new workspace and output directory.
+fresh() { rm -rf "$tmp/ws" "$tmp/out" "$tmp/export"; secs "$@"; }
+export_s=$(best fresh "$tmp/provision" export "$tmp/users.csv" --out "$tmp/export" --format json)
+migrate=$(best fresh "$tmp/provision" migrate "$tmp/users.csv" --workspace "$tmp/ws" --target "file:$tmp/out" --stages canary:50,wave:10%,rest --yes --no-verify --format json)
 migrate_rss=$(tail -n1 "$tmp/time" | awk '{printf "%.0f", $2/1024}')
 grep -E 'fingerprinting|registered|stages:|stage [a-z]+ done|finished' "$tmp/err" | sed 's/^/  migrate: /' >"$tmp/timeline" || true
 status=$(best secs "$tmp/provision" status --workspace "$tmp/ws")
