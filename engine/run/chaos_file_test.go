@@ -1,19 +1,14 @@
 package run
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -43,42 +38,12 @@ func TestChaosKillFileTarget(t *testing.T) {
 	args := []string{"migrate", src, "--workspace", ws, "--yes", "--target", "file:" + out,
 		"--stages", "canary:100,wave:20%,rest", "--max-file-size", "4000", "--no-verify", "--format", "json"}
 
-	logs := &bytes.Buffer{}
-	killed, runs := 0, 0
-	for finished := false; !finished; {
-		runs++
-		if runs > 4*maxKills {
-			t.Fatalf("no finished run after %d runs; last output:\n%s", runs, tail(logs.String(), 3000))
-		}
-		cmd := exec.Command(bin, args...)
-		var outb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &outb, &outb
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
-		var err error
-		if killed < maxKills {
-			select {
-			case err = <-exited:
-			case <-time.After(time.Duration(5+rng.IntN(250)) * time.Millisecond):
-				_ = cmd.Process.Signal(syscall.SIGKILL)
-				err = <-exited
-			}
-		} else {
-			err = <-exited
-		}
-		fmt.Fprintf(logs, "--- run %d (%v)\n%s", runs, err, outb.String())
-		var exit *exec.ExitError
-		switch {
-		case err == nil:
-			finished = true
-		case errors.As(err, &exit) && exit.Sys().(syscall.WaitStatus).Signaled():
-			killed++
-		default:
-			t.Fatalf("run %d failed: %v\n%s", runs, err, tail(logs.String(), 3000))
-		}
+	runs, killed, logs := killUntilDone(t, killer{
+		bin: bin, args: args, env: os.Environ(), maxKills: maxKills, deadline: time.Now().Add(2 * time.Minute),
+		delay: func() time.Duration { return time.Duration(5+rng.IntN(250)) * time.Millisecond },
+	})
+	if os.Getenv("CHAOS_LOG") != "" {
+		_ = os.WriteFile(os.Getenv("CHAOS_LOG"), logs.Bytes(), 0o600)
 	}
 	t.Logf("%d runs, %d killed", runs, killed)
 	if killed < 5 {

@@ -58,57 +58,22 @@ func TestChaosKillAndResume(t *testing.T) {
 		"--stages", "canary:100,wave:20%,rest", "--max-file-size", strconv.Itoa(fileBytes), "--format", "json"}
 	env := append(os.Environ(), "AUTH0_CLIENT_ID="+srv.ClientID(), "AUTH0_CLIENT_SECRET="+srv.ClientSecret())
 
-	// Kill every run at a random moment until one finishes on its own
-	// (or the kill budget is spent, then let it finish).
-	logs := &bytes.Buffer{}
-	killed, runs := 0, 0
-	deadline := time.Now().Add(budget)
-	for finished := false; !finished; {
-		if time.Now().After(deadline) {
-			t.Fatalf("no finished run after %d runs and %d kills; last output:\n%s", runs, killed, tail(logs.String(), 3000))
-		}
-		runs++
-		// A third of the runs also meet an import whose job is created but
-		// whose answer is lost: the ambiguity a crash after the POST leaves.
-		// (Reset first: a run killed before its first POST would pass its
-		// fault on to the next.)
+	// A third of the runs also meet an import whose job is created but
+	// whose answer is lost: the ambiguity a crash after the POST leaves.
+	// (Reset first: a run killed before its first POST would pass its
+	// fault on to the next.)
+	beforeRun := func() {
 		srv.Faults().Reset()
 		srv.Faults().SetFailRate(0.1, sandbox.FaultInternalError, sandbox.FaultUnavailable)
 		if rng.IntN(3) == 0 {
 			srv.Faults().FailImportsAfterCreate(1)
 		}
-		cmd := exec.Command(bin, args...)
-		cmd.Env = env
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
-		var err error
-		if killed < maxKills {
-			select {
-			case err = <-exited:
-			case <-time.After(time.Duration(20+rng.IntN(maxKillDelay)) * time.Millisecond):
-				_ = cmd.Process.Signal(syscall.SIGKILL)
-				err = <-exited
-			}
-		} else {
-			err = <-exited
-		}
-		fmt.Fprintf(logs, "--- run %d (%v)\n%s", runs, err, out.String())
-		var exit *exec.ExitError
-		switch {
-		case err == nil:
-			finished = true
-		case errors.As(err, &exit) && exit.ExitCode() == 4: // paused: the target failed too often in a row
-		case errors.As(err, &exit) && exit.Sys().(syscall.WaitStatus).Signaled():
-			killed++
-		default:
-			t.Fatalf("run %d failed: %v\n%s", runs, err, tail(logs.String(), 3000))
-		}
 	}
+	runs, killed, logs := killUntilDone(t, killer{
+		bin: bin, args: args, env: env, maxKills: maxKills, deadline: time.Now().Add(budget), before: beforeRun,
+		delay:      func() time.Duration { return time.Duration(20+rng.IntN(maxKillDelay)) * time.Millisecond },
+		runAgainOn: 4, // paused: the target failed too often in a row
+	})
 	t.Logf("%d runs, %d killed", runs, killed)
 	if os.Getenv("CHAOS_LOG") != "" {
 		_ = os.WriteFile(os.Getenv("CHAOS_LOG"), logs.Bytes(), 0o600)
@@ -161,6 +126,65 @@ func TestChaosKillAndResume(t *testing.T) {
 	if v, err := j.Verify(t.Context()); err != nil || !v.OK() {
 		t.Errorf("journal verify: %v %v", err, v.Problems)
 	}
+}
+
+// killer describes runs of the provision binary to kill at random moments.
+type killer struct {
+	bin        string
+	args, env  []string
+	maxKills   int                  // after that many kills, runs finish
+	delay      func() time.Duration // when to kill a run
+	deadline   time.Time
+	before     func() // before each run, if set
+	runAgainOn int    // an exit status that means "run again", if not 0
+}
+
+// killUntilDone runs k.bin again and again, killing each run with SIGKILL
+// after k.delay(), until one finishes on its own.
+func killUntilDone(t *testing.T, k killer) (runs, killed int, logs *bytes.Buffer) {
+	t.Helper()
+	logs = &bytes.Buffer{}
+	for finished := false; !finished; {
+		if time.Now().After(k.deadline) {
+			t.Fatalf("no finished run after %d runs and %d kills; last output:\n%s", runs, killed, tail(logs.String(), 3000))
+		}
+		runs++
+		if k.before != nil {
+			k.before()
+		}
+		cmd := exec.Command(k.bin, k.args...)
+		cmd.Env = k.env
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		var err error
+		if killed < k.maxKills {
+			select {
+			case err = <-exited:
+			case <-time.After(k.delay()):
+				_ = cmd.Process.Signal(syscall.SIGKILL)
+				err = <-exited
+			}
+		} else {
+			err = <-exited
+		}
+		fmt.Fprintf(logs, "--- run %d (%v)\n%s", runs, err, out.String())
+		var exit *exec.ExitError
+		switch {
+		case err == nil:
+			finished = true
+		case errors.As(err, &exit) && k.runAgainOn != 0 && exit.ExitCode() == k.runAgainOn:
+		case errors.As(err, &exit) && exit.Sys().(syscall.WaitStatus).Signaled():
+			killed++
+		default:
+			t.Fatalf("run %d failed: %v\n%s", runs, err, tail(logs.String(), 3000))
+		}
+	}
+	return runs, killed, logs
 }
 
 // chaosParam reads a size of the chaos test from the environment.

@@ -3,7 +3,6 @@ package run
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"provision/engine/chunk"
 	"provision/engine/run/outcome"
@@ -145,16 +144,10 @@ func (b *localBatch) send(batch batchChunks) error {
 	results := make([]outcome.Result, len(chunks))
 	for i, c := range chunks {
 		id := storage.ChunkID(c.Seq)
-		info := s.chunkInfo(id)
 		e.emit(ChunkSubmitted{Stage: b.stage, Chunk: id, Job: jobs[i].ID, Users: c.Users(), Attempt: s.triesOf(id)})
-		in := outcome.Input{Job: jobs[i], Upsert: s.meta.Settings.Upsert, Resubmitted: info.resubmitted, Since: since(info, jobs[i])}
-		in.Members = make([]outcome.Member, len(info.members))
-		for k, row := range info.members {
-			in.Members[k] = outcome.Member{Row: row, Email: info.emails[k], UserID: info.userIDs[k]}
-		}
-		res, err := outcome.Decide(context.Background(), in, e.opts.Target, outcome.Options{Connection: e.opts.Verify.Connection})
+		in, res, err := e.decide(context.Background(), s, id, jobs[i], nil)
 		if err != nil {
-			return fmt.Errorf("chunk %d: %w", id, err)
+			return err
 		}
 		results[i] = res
 		done[i] = storage.ChunkCompletion{ID: id, JobID: jobs[i].ID, Outcomes: toJournal(in, res)}
@@ -164,22 +157,10 @@ func (b *localBatch) send(batch batchChunks) error {
 	}
 	for i, c := range chunks {
 		id := storage.ChunkID(c.Seq)
-		ins, upd, fail := results[i].Counts()
-		e.emit(ChunkFinished{Stage: b.stage, Chunk: id, Job: jobs[i].ID, Inserted: ins, Updated: upd, Failed: fail, Lookups: results[i].Lookups})
+		e.chunkFinished(b.stage, id, jobs[i], results[i])
 		s.forget(id)
 	}
-	st, err := stageStatus(s.j, b.stage)
-	if err != nil {
-		return &fatalError{err}
-	}
-	e.emit(StageProgress{Stage: b.stage, Users: st.Users.Total(), Counts: st.Users})
-	s.snap.write(false)
-	if _, approved := e.approvalFor(b.stage); !approved {
-		if reason := earlyGateReason(st); reason != "" {
-			s.stop.request(stopDrain, reason)
-		}
-	}
-	return nil
+	return e.settled(s, b.stage)
 }
 
 // localRound is pipeline's counterpart for a local target.

@@ -355,6 +355,20 @@ func (e *Engine) finished(ctx context.Context, s *session, id storage.ChunkID, j
 		e.emit(ChunkUnsettled{Stage: info.stage, Chunk: id, State: storage.ChunkAmbiguous, Reason: reason})
 		return nil
 	}
+	in, res, err := e.decide(ctx, s, id, job, errs)
+	if err != nil {
+		return err
+	}
+	if err := s.j.CompleteChunk(id, toJournal(in, res)); err != nil {
+		return &fatalError{err}
+	}
+	e.chunkFinished(info.stage, id, job, res)
+	return e.settled(s, info.stage)
+}
+
+// decide works out what a finished job did to each user of chunk id.
+func (e *Engine) decide(ctx context.Context, s *session, id storage.ChunkID, job target.Job, errs []target.JobUserError) (outcome.Input, outcome.Result, error) {
+	info := s.chunkInfo(id)
 	in := outcome.Input{Job: job, Errors: errs, Upsert: s.meta.Settings.Upsert, Resubmitted: info.resubmitted, Since: since(info, job)}
 	in.Members = make([]outcome.Member, len(info.members))
 	for i, row := range info.members {
@@ -362,23 +376,30 @@ func (e *Engine) finished(ctx context.Context, s *session, id storage.ChunkID, j
 	}
 	res, err := outcome.Decide(ctx, in, e.opts.Target, outcome.Options{Connection: e.opts.Verify.Connection})
 	if err != nil {
-		return fmt.Errorf("chunk %d: %w", id, err)
+		return in, res, fmt.Errorf("chunk %d: %w", id, err)
 	}
-	if err := s.j.CompleteChunk(id, toJournal(in, res)); err != nil {
-		return &fatalError{err}
-	}
+	return in, res, nil
+}
+
+// chunkFinished announces a chunk whose outcomes are recorded.
+func (e *Engine) chunkFinished(stage string, id storage.ChunkID, job target.Job, res outcome.Result) {
 	for _, n := range res.Notes {
-		e.emit(Note{Stage: info.stage, Text: fmt.Sprintf("chunk %d: %s", id, n)})
+		e.emit(Note{Stage: stage, Text: fmt.Sprintf("chunk %d: %s", id, n)})
 	}
 	ins, upd, fail := res.Counts()
-	e.emit(ChunkFinished{Stage: info.stage, Chunk: id, Job: job.ID, Inserted: ins, Updated: upd, Failed: fail, Lookups: res.Lookups})
-	st, err := stageStatus(s.j, info.stage)
+	e.emit(ChunkFinished{Stage: stage, Chunk: id, Job: job.ID, Inserted: ins, Updated: upd, Failed: fail, Lookups: res.Lookups})
+}
+
+// settled reports a stage's progress after chunks settled, publishes the
+// status, and stops a stage whose failure rate is already above its gate.
+func (e *Engine) settled(s *session, stage string) error {
+	st, err := stageStatus(s.j, stage)
 	if err != nil {
 		return &fatalError{err}
 	}
-	e.emit(StageProgress{Stage: info.stage, Users: st.Users.Total(), Counts: st.Users})
+	e.emit(StageProgress{Stage: stage, Users: st.Users.Total(), Counts: st.Users})
 	s.snap.write(false)
-	if _, approved := e.approvalFor(info.stage); !approved {
+	if _, approved := e.approvalFor(stage); !approved {
 		if reason := earlyGateReason(st); reason != "" {
 			s.stop.request(stopDrain, reason)
 		}
