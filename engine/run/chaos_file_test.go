@@ -1,18 +1,13 @@
 package run
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
-	"provision/engine/target/file"
 	"provision/storage"
 )
 
@@ -50,51 +45,7 @@ func TestChaosKillFileTarget(t *testing.T) {
 		t.Errorf("only %d runs were killed before the migration finished: make it longer", killed)
 	}
 
-	b, err := os.ReadFile(filepath.Join(out, file.ManifestName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m file.Manifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	listed := map[string]bool{file.ManifestName: true}
-	seen := map[string]int{}
-	for _, f := range m.Files {
-		listed[f.Name] = true
-		data, err := os.ReadFile(filepath.Join(out, f.Name))
-		if err != nil {
-			t.Fatalf("manifest lists %s: %v", f.Name, err)
-		}
-		sum := sha256.Sum256(data)
-		if hex.EncodeToString(sum[:]) != f.SHA256 || len(data) != f.Bytes {
-			t.Errorf("%s does not match its manifest entry", f.Name)
-		}
-		var us []struct{ Email string }
-		if err := json.Unmarshal(data, &us); err != nil || len(us) != f.Users {
-			t.Fatalf("%s: %d users (%v), manifest says %d", f.Name, len(us), err, f.Users)
-		}
-		for _, u := range us {
-			seen[strings.ToLower(u.Email)]++
-		}
-	}
-	entries, err := os.ReadDir(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if !listed[e.Name()] {
-			t.Errorf("%s is in the directory but not in the manifest", e.Name())
-		}
-	}
-	for _, email := range valid {
-		if seen[email] != 1 {
-			t.Errorf("<%s> is in %d files, want 1", email, seen[email])
-		}
-	}
-	if len(seen) != len(valid) {
-		t.Errorf("the files hold %d emails, want %d", len(seen), len(valid))
-	}
+	requireEachOnce(t, filesHold(t, out), valid)
 
 	j, err := storage.Open(filepath.Join(ws, "journal.db"), storage.Options{})
 	if err != nil {

@@ -2,6 +2,8 @@ package run
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"os"
@@ -35,7 +37,9 @@ func (f *flakyFiles) SubmitBatch(ctx context.Context, subs []target.Submission) 
 	return f.Target.SubmitBatch(ctx, subs)
 }
 
-// filesHold reads every file the manifest lists and counts each email.
+// filesHold reads every file the manifest of dir lists, checks it against
+// its entry and that the directory holds nothing else, and counts each
+// email.
 func filesHold(t *testing.T, dir string) map[string]int {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, file.ManifestName))
@@ -46,21 +50,49 @@ func filesHold(t *testing.T, dir string) map[string]int {
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
+	listed := map[string]bool{file.ManifestName: true}
 	seen := map[string]int{}
 	for _, f := range m.Files {
+		listed[f.Name] = true
 		data, err := os.ReadFile(filepath.Join(dir, f.Name))
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("the manifest lists %s: %v", f.Name, err)
+		}
+		if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != f.SHA256 || len(data) != f.Bytes {
+			t.Errorf("%s does not match its manifest entry", f.Name)
 		}
 		var users []struct{ Email string }
-		if err := json.Unmarshal(data, &users); err != nil {
-			t.Fatalf("%s: %v", f.Name, err)
+		if err := json.Unmarshal(data, &users); err != nil || len(users) != f.Users {
+			t.Fatalf("%s: %d users (%v), the manifest says %d", f.Name, len(users), err, f.Users)
 		}
 		for _, u := range users {
 			seen[strings.ToLower(u.Email)]++
 		}
 	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !listed[e.Name()] {
+			t.Errorf("%s is in the directory but not in the manifest", e.Name())
+		}
+	}
 	return seen
+}
+
+// requireEachOnce asserts that the files hold every valid user once and
+// nobody else.
+func requireEachOnce(t *testing.T, seen map[string]int, valid []string) {
+	t.Helper()
+	for _, email := range valid {
+		if seen[email] != 1 {
+			t.Errorf("<%s> is in %d files, want 1", email, seen[email])
+		}
+	}
+	if len(seen) != len(valid) {
+		t.Errorf("the files hold %d users, want %d", len(seen), len(valid))
+	}
 }
 
 func TestLocalRunSurvivesAFailedBatch(t *testing.T) {
@@ -81,15 +113,7 @@ func TestLocalRunSurvivesAFailedBatch(t *testing.T) {
 	if !flaky.failed || flaky.batches < 3 {
 		t.Errorf("%d batches, one failed: %t; want the failed one sent again", flaky.batches, flaky.failed)
 	}
-	seen := filesHold(t, out)
-	for _, email := range f.valid {
-		if seen[email] != 1 {
-			t.Errorf("<%s> is in %d files, want 1", email, seen[email])
-		}
-	}
-	if len(seen) != len(f.valid) {
-		t.Errorf("the files hold %d users, want %d", len(seen), len(f.valid))
-	}
+	requireEachOnce(t, filesHold(t, out), f.valid)
 	j := f.openJournal()
 	if v, err := j.Verify(t.Context()); err != nil || !v.OK() {
 		t.Fatalf("verify: %v %v", err, v.Problems)
@@ -126,10 +150,5 @@ func TestLocalRunResumesWithoutItsSpool(t *testing.T) {
 	if res := f.run(o); res.State != StateFinished {
 		t.Fatalf("resumed run: %s (%s)", res.State, res.Reason)
 	}
-	seen := filesHold(t, out)
-	for _, email := range f.valid {
-		if seen[email] != 1 {
-			t.Errorf("<%s> is in %d files, want 1", email, seen[email])
-		}
-	}
+	requireEachOnce(t, filesHold(t, out), f.valid)
 }
