@@ -351,9 +351,16 @@ func (e *Engine) verifyStage(ctx context.Context, s *session, name string) (Resu
 		}
 	}
 	var canaries []verify.User
-	for _, email := range vo.Canaries.Emails() {
-		u, err := s.j.UserByEmail(email)
-		if err != nil || u.Stage != name || (u.State != storage.UserInserted && u.State != storage.UserUpdated) {
+	emails := vo.Canaries.Emails()
+	var known map[string]storage.User
+	if len(emails) > 0 {
+		if known, err = s.j.UsersByEmail(ctx, emails); err != nil {
+			return Result{}, false, err
+		}
+	}
+	for _, email := range emails {
+		u, ok := known[storage.NormalizeEmail(email)]
+		if !ok || u.Stage != name || (u.State != storage.UserInserted && u.State != storage.UserUpdated) {
 			continue
 		}
 		if s.notes.noPassword[u.Email] {
