@@ -21,12 +21,14 @@ import (
 // chunks submitting, they are marked ambiguous on resume and their files
 // written again.
 
-// localBatchBytes and localBatchChunks bound a batch: enough to make the
-// two commits per batch negligible, small enough that a pause waits for
-// little and that the journal's transaction stays modest.
+// localBatchBytes, localBatchChunks and localBatchUsers bound a batch:
+// enough to make the two commits per batch negligible, small enough that a
+// pause waits for little and that the journal's transactions stay modest
+// (CompleteChunks takes at most 200,000 outcomes).
 const (
 	localBatchBytes  = 32 << 20
 	localBatchChunks = 64
+	localBatchUsers  = 100_000
 )
 
 // localBatch collects packed chunks until they are sent together. One
@@ -49,22 +51,25 @@ type batchChunks struct {
 	freshUID [][]string
 	again    []chunk.Chunk // Seq is the chunk id
 	bytes    int
+	users    int
 }
 
 func (b *localBatch) addFresh(c chunk.Chunk, rows []storage.RowID, uids []string) error {
 	o := &b.open
 	o.fresh, o.freshRow, o.freshUID = append(o.fresh, c), append(o.freshRow, rows), append(o.freshUID, uids)
-	return b.added(len(c.Data))
+	return b.added(c)
 }
 
 func (b *localBatch) addAgain(c chunk.Chunk) error {
 	b.open.again = append(b.open.again, c)
-	return b.added(len(c.Data))
+	return b.added(c)
 }
 
-func (b *localBatch) added(n int) error {
-	b.open.bytes += n
-	if b.open.bytes >= localBatchBytes || len(b.open.fresh)+len(b.open.again) >= localBatchChunks {
+func (b *localBatch) added(c chunk.Chunk) error {
+	o := &b.open
+	o.bytes += len(c.Data)
+	o.users += c.Users()
+	if o.bytes >= localBatchBytes || o.users >= localBatchUsers || len(o.fresh)+len(o.again) >= localBatchChunks {
 		return b.flush()
 	}
 	return nil
