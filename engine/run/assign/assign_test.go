@@ -1,7 +1,9 @@
 package assign
 
 import (
+	"cmp"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -126,3 +128,52 @@ func BenchmarkSplit1M(b *testing.B) {
 }
 
 const pinnedRank = 16213784745199003281
+
+// TestSplitMatchesAFullSort: the bucketed ordering gives exactly what
+// sorting every candidate by (rank, row) gives, with ties, ranks crowded
+// into one bucket, rows out of order and gaps between them.
+func TestSplitMatchesAFullSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 9))
+	for _, n := range []int{0, 1, 7, 1000, 50_000} {
+		cands := make([]Candidate, n)
+		rows := rng.Perm(n) // distinct rows, in no order, with gaps
+		for i := range cands {
+			rank := rng.Uint64()
+			switch i % 5 {
+			case 1:
+				rank = 42 // a tie shared by many, in the first bucket
+			case 2:
+				rank = math.MaxUint64 - uint64(rng.IntN(3)) // a crowded last bucket
+			}
+			cands[i] = Candidate{Row: storage.RowID(3*rows[i] + 1), Rank: rank}
+		}
+		sizes := []int{n / 10, n / 3, n - n/10 - n/3}
+
+		ref := slices.Clone(cands)
+		slices.SortFunc(ref, func(a, b Candidate) int {
+			if c := cmp.Compare(a.Rank, b.Rank); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.Row, b.Row)
+		})
+		want := make([][]storage.RowID, len(sizes))
+		next := 0
+		for i, size := range sizes {
+			for _, c := range ref[next : next+size] {
+				want[i] = append(want[i], c.Row)
+			}
+			slices.Sort(want[i])
+			next += size
+		}
+
+		got, err := Split(cands, sizes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range sizes {
+			if !slices.Equal(got[i], want[i]) && !(len(got[i]) == 0 && len(want[i]) == 0) {
+				t.Fatalf("n=%d stage %d: %d rows, want %d (first %v, want %v)", n, i, len(got[i]), len(want[i]), got[i][:min(3, len(got[i]))], want[i][:min(3, len(want[i]))])
+			}
+		}
+	}
+}
