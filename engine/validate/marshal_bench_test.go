@@ -56,7 +56,7 @@ func BenchmarkMarshalUser(b *testing.B) {
 		v := New(Options{MaxUserBytes: 500_000})
 		for b.Loop() {
 			var c checker
-			if v.marshalWithin(&c, u) == nil {
+			if v.marshalWithin(&c, u, nil) == nil {
 				b.Fatal(c.findings)
 			}
 		}

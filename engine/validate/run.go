@@ -57,9 +57,10 @@ func Run(ctx context.Context, r source.Reader, opts RunOptions) (*Report, error)
 		go func() {
 			defer workers.Done()
 			for b := range work {
+				b.json = b.json[:0]
 				for i := range b.items {
 					if it := &b.items[i]; it.hasRow {
-						v.checkRecord(&it.row, &it.res)
+						v.checkRecord(&it.row, &it.res, &b.json)
 					}
 				}
 				close(b.checked)
@@ -140,6 +141,7 @@ type rowItem struct {
 
 type rowBatch struct {
 	items   []rowItem
+	json    []byte        // the batch's users marshalled, one after another
 	checked chan struct{} // closed once every row has been checked
 	err     error         // reading stopped: the last batch
 }

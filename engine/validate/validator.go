@@ -38,7 +38,8 @@ type Result struct {
 	Findings    []Finding
 	Quarantined bool
 	// JSON is User marshalled for an import file, set when
-	// Options.MaxUserBytes is.
+	// Options.MaxUserBytes is. In Run it shares memory with other rows of
+	// its batch, reused once OnResult returns.
 	JSON []byte
 	keys [3]dupKey // email, username, user_id, hashed by checkRecord
 
@@ -68,7 +69,7 @@ func New(opts Options) *Validator {
 // Check validates one row and converts it to an import user.
 func (v *Validator) Check(row source.Row) Result {
 	var res Result
-	v.checkRecord(&row, &res)
+	v.checkRecord(&row, &res, nil)
 	v.claimKeys(&res)
 	return res
 }
@@ -76,7 +77,9 @@ func (v *Validator) Check(row source.Row) Result {
 // checkRecord applies every rule that needs no other row. It only reads
 // v.opts, so Run calls it from several goroutines at once.
 // res is written in place: Run's batches hold the results, and reuse them.
-func (v *Validator) checkRecord(row *source.Row, res *Result) {
+// The user's JSON is appended to *buf, a buffer its batch reuses, when buf
+// is not nil.
+func (v *Validator) checkRecord(row *source.Row, res *Result, buf *[]byte) {
 	*res = Result{Line: row.Line, Row: *row}
 	if row.Broken != nil {
 		res.Quarantined = true
@@ -136,7 +139,7 @@ func (v *Validator) checkRecord(row *source.Row, res *Result) {
 	res.Hash = v.convertPassword(&c, row, u)
 
 	if !c.failed && v.opts.MaxUserBytes > 0 {
-		res.JSON = v.marshalWithin(&c, u)
+		res.JSON = v.marshalWithin(&c, u, buf)
 	}
 	res.Findings = c.findings
 	res.Quarantined = c.failed
@@ -151,23 +154,34 @@ func (v *Validator) checkRecord(row *source.Row, res *Result) {
 
 // marshalWithin marshals u as the import file will hold it and checks that
 // it fits in one file ("[" + user + "]").
-func (v *Validator) marshalWithin(c *checker, u *importuser.User) []byte {
+func (v *Validator) marshalWithin(c *checker, u *importuser.User, buf *[]byte) []byte {
 	// AppendJSON writes what a json.Encoder with SetEscapeHTML(false)
-	// writes, as the chunker does: <, >, & need no escaping in JSON. 512
-	// bytes hold a typical user; metadata is added so that a large one is
-	// not regrown step by step.
-	buf := make([]byte, 0, 512+len(u.AppMetadata)+len(u.UserMetadata)+len(u.MFAFactors))
-	doc, err := u.AppendJSON(buf)
+	// writes, as the chunker does: <, >, & need no escaping in JSON. Run
+	// appends every user of a batch to one reused buffer, so a million
+	// users are marshalled without a million allocations; on its own, a
+	// user gets 512 bytes plus its metadata, which holds a typical one.
+	var dst []byte
+	if buf != nil {
+		dst = *buf
+	} else {
+		dst = make([]byte, 0, 512+len(u.AppMetadata)+len(u.UserMetadata)+len(u.MFAFactors))
+	}
+	start := len(dst)
+	out, err := u.AppendJSON(dst)
 	if err != nil {
 		c.add(Finding{Field: "*", Code: CodeUserTooLarge, Severity: SeverityError,
 			Message: "the user cannot be written as JSON: " + err.Error(), Hint: "check the metadata columns"})
 		return nil
 	}
+	doc := out[start:len(out):len(out)]
 	if need := len(doc) + 2; need > v.opts.MaxUserBytes {
 		c.add(Finding{Field: "*", Code: CodeUserTooLarge, Severity: SeverityError,
 			Message: fmt.Sprintf("the user takes %d bytes in an import file; a file may hold at most %d", need, v.opts.MaxUserBytes),
 			Hint:    "shorten app_metadata or user_metadata, or create this user through the Management API instead"})
 		return nil
+	}
+	if buf != nil {
+		*buf = out
 	}
 	return doc
 }
