@@ -37,7 +37,17 @@ type memSpool struct {
 	arenas       [][]byte
 	frees        []func()
 	buf          []byte
+	// rows and at index the records: record i is row rows[i], at offset
+	// at[i]&atOffset of arena at[i]>>atArenaShift. A stage reads only its
+	// users' records, skipping the rest without decoding them.
+	rows []storage.RowID
+	at   []uint64
 }
+
+const (
+	atArenaShift = 40
+	atOffset     = 1<<atArenaShift - 1
+)
 
 // spoolSink is what register writes the spool to: a file or memory.
 type spoolSink interface {
@@ -60,6 +70,8 @@ func (m *memSpool) add(r spoolRecord) error {
 		m.arenas, m.frees = append(m.arenas, slab), append(m.frees, free)
 		last++
 	}
+	m.rows = append(m.rows, r.Row)
+	m.at = append(m.at, uint64(last)<<atArenaShift|uint64(len(m.arenas[last])))
 	a := append(m.arenas[last], b...)
 	m.arenas[last] = append(a, r.JSON...)
 	return nil
@@ -76,7 +88,7 @@ func (m *memSpool) release() {
 	for _, free := range m.frees {
 		free()
 	}
-	m.arenas, m.frees, m.sha = nil, nil, ""
+	m.arenas, m.frees, m.sha, m.rows, m.at = nil, nil, "", nil, nil
 }
 
 // valid reports whether m is the complete spool of this source and options.
@@ -85,25 +97,24 @@ func (m *memSpool) valid(sha, options string) bool {
 }
 
 // each calls fn for every record whose row want accepts, in the order
-// written; the others are skipped without being decoded. rec.JSON points
+// written; the others are skipped without being read. rec.JSON points
 // into the spool: fn must not change it.
 func (m *memSpool) each(want func(storage.RowID) bool, fn func(rec *spoolRecord) error) error {
 	var rec spoolRecord
-	for _, a := range m.arenas {
-		d := decoder{b: a}
-		for len(d.b) > 0 {
-			rec = spoolRecord{Row: storage.RowID(d.uvarint()), Line: int(d.uvarint())}
-			email, userID, doc := d.bytes(), d.bytes(), d.bytes()
-			if d.err {
-				return fmt.Errorf("the in-memory user spool is damaged: run again")
-			}
-			if !want(rec.Row) {
-				continue
-			}
-			rec.Email, rec.UserID, rec.JSON = string(email), string(userID), doc
-			if err := fn(&rec); err != nil {
-				return err
-			}
+	for i, row := range m.rows {
+		if !want(row) {
+			continue
+		}
+		at := m.at[i]
+		d := decoder{b: m.arenas[at>>atArenaShift][at&atOffset:]}
+		rec = spoolRecord{Row: storage.RowID(d.uvarint()), Line: int(d.uvarint())}
+		email, userID, doc := d.bytes(), d.bytes(), d.bytes()
+		if d.err || rec.Row != row {
+			return fmt.Errorf("the in-memory user spool is damaged: run again")
+		}
+		rec.Email, rec.UserID, rec.JSON = string(email), string(userID), doc
+		if err := fn(&rec); err != nil {
+			return err
 		}
 	}
 	return nil
