@@ -199,8 +199,9 @@ func TestDemoInTmux(t *testing.T) {
 	screen = x.waitFor("demo", "Stage canary waits for your approval")
 	mustShow(t, screen, "! approval", "25/25", "built-in sandbox")
 	x.keys("demo", "a")
-	screen = x.waitFor("demo", "Importing stage rest")
-	mustShow(t, screen, "● importing")
+	// The header and the stage's row change on two events: wait for both.
+	x.waitFor("demo", "Importing stage rest")
+	x.waitFor("demo", "● importing")
 	screen = x.waitFor("demo", "Finished: 284 inserted, 0 updated, 0 failed; 13 quarantined, 3 skipped")
 	mustShow(t, screen, "259/259")
 	x.keys("demo", "q")
