@@ -19,6 +19,9 @@
 //     before the POST, the job id as soon as it returns, every user's
 //     outcome (package outcome) with the chunk's completion in one
 //     transaction.
+//     A local target (target.Local: a directory of import files) gets
+//     chunks in batches instead (local.go): two transactions per batch,
+//     before and after its files are written, and a spool kept in memory.
 //  3. chunks whose job failed, or whose fate is unknown (ambiguous), are
 //     sent again in later rounds, under the rules of package outcome that
 //     keep a lost earlier attempt from counting twice.

@@ -45,7 +45,7 @@ func (e *Engine) register(ctx context.Context, s *session, optionsKey string) (*
 	}
 	defer closer.Close()
 	var spool spoolSink
-	mem := (*memSpool)(nil)
+	var mem *memSpool
 	if e.spoolInMemory(s) {
 		mem = newMemSpool(s.fp.SHA256, optionsKey)
 		spool = mem
