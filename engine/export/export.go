@@ -69,21 +69,39 @@ func Run(ctx context.Context, r source.Reader, opts Options) (*Summary, error) {
 	defer q.close()
 
 	// Files go to the target in batches: one manifest write and one
-	// directory sync per batch rather than per file.
+	// directory sync per batch rather than per file. A batch is written in
+	// the background while validation goes on: writing is mostly the
+	// disk's time.
 	var batch []target.Submission
+	var writing chan error // the batch being written; nil when none
+	wait := func() error {
+		if writing == nil {
+			return nil
+		}
+		err := <-writing
+		writing = nil
+		return err
+	}
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		if _, err := tgt.SubmitBatch(ctx, batch); err != nil {
+		if err := wait(); err != nil {
 			return err
 		}
 		for _, s := range batch {
 			sum.Users += s.Users
 		}
-		batch = batch[:0]
+		subs := batch
+		batch = nil
+		writing = make(chan error, 1)
+		go func(done chan<- error) {
+			_, err := tgt.SubmitBatch(ctx, subs)
+			done <- err
+		}(writing)
 		return nil
 	}
+	defer wait()
 	submit := func(c chunk.Chunk) error {
 		batch = append(batch, c.Submission(false))
 		if len(batch) == exportBatch {
@@ -122,6 +140,9 @@ func Run(ctx context.Context, r source.Reader, opts Options) (*Summary, error) {
 		}
 	}
 	if err := flush(); err != nil {
+		return nil, err
+	}
+	if err := wait(); err != nil {
 		return nil, err
 	}
 	if err := q.close(); err != nil {
