@@ -67,6 +67,7 @@ func DryRun(ctx context.Context, opts Options) (*DryRunReport, error) {
 	pos := 0
 	vopts := validate.RunOptions{Options: o.Validate, File: fp.Path, MaxFindings: 1, Canaries: o.Canaries}
 	vopts.MaxUserBytes = o.MaxFileBytes
+	vopts.ExpectedRows = validate.ExpectedRows(fp.Size)
 	vopts.OnResult = func(res *validate.Result) error {
 		pos++
 		nu := newUser(res)

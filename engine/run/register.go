@@ -86,6 +86,8 @@ func (e *Engine) register(ctx context.Context, s *session, optionsKey string) (*
 		},
 	}
 	vopts.MaxUserBytes = o.MaxFileBytes
+	// Sized up front, the duplicate index is never rebuilt as it fills.
+	vopts.ExpectedRows = validate.ExpectedRows(s.fp.Size)
 	vopts.OnResult = func(res *validate.Result) error {
 		pos++
 		reg.rows++
