@@ -89,13 +89,6 @@ func (b *userBlock) slot(off int) []byte {
 	return b.slots[off*slotSize : (off+1)*slotSize]
 }
 
-func (b *userBlock) state(off int) UserState {
-	if b.slots == nil {
-		return 0
-	}
-	return UserState(b.slots[off*slotSize])
-}
-
 // slotVal is a slot decoded: what the hot paths (assigning, planning,
 // submitting, settling a chunk's users) read and change, without
 // assembling the whole user.
@@ -346,14 +339,15 @@ func (r *blockReader) each(after RowID, keep func(state UserState, stage uint32)
 		if len(v) != blockBytes {
 			return fmt.Errorf("user block %d: %w (%d bytes of slots)", idx, errCorruptRecord, len(v))
 		}
+		slots := &userBlock{idx: idx, slots: v}
 		var b *userBlock
 		for off := range blockRows {
-			st := UserState(v[off*slotSize])
+			sv := slots.slotVal(off)
 			row := RowID(idx*blockRows + uint64(off))
-			if st == 0 || row <= after {
+			if sv.state == 0 || row <= after {
 				continue
 			}
-			if keep != nil && !keep(st, uint32(binary.LittleEndian.Uint16(v[off*slotSize+2:]))) {
+			if keep != nil && !keep(sv.state, sv.stage) {
 				continue
 			}
 			if b == nil {

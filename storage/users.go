@@ -91,7 +91,7 @@ func (w *writeTx) addUser(u NewUser) (isNew bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	if b.state(off) != 0 {
+	if b.slotVal(off).state != 0 {
 		old, _, err := b.record(off, w.notes)
 		if err != nil {
 			return false, err
@@ -398,7 +398,7 @@ func (j *Journal) UsersByEmail(ctx context.Context, emails []string) (map[string
 				if !e.present || !want[e.email] {
 					continue
 				}
-				if st := b.state(off); st == UserQuarantined || st == UserSkipped {
+				if st := b.slotVal(off).state; st == UserQuarantined || st == UserSkipped {
 					continue
 				}
 				rec, _, err := b.record(off, r.notes)
