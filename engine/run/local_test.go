@@ -152,3 +152,34 @@ func TestLocalRunResumesWithoutItsSpool(t *testing.T) {
 	}
 	requireEachOnce(t, filesHold(t, out), f.valid)
 }
+
+// TestLocalRunWithItsSpoolOnDisk: a source too large for the memory spool
+// takes the disk spool, with the same batches.
+func TestLocalRunWithItsSpoolOnDisk(t *testing.T) {
+	defer func(was int64) { memSpoolMaxSource = was }(memSpoolMaxSource)
+	memSpoolMaxSource = 1
+	f := newFixture(t, 300, sandbox.Config{})
+	out := filepath.Join(f.dir, "out")
+	ft, err := file.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := f.opts("canary:20:approve,rest")
+	o.Target, o.Settings.Target, o.Settings.ConnectionID = ft, "file:"+out, ""
+	o.Verify.Disabled = true
+	if res := f.run(o); res.State != StateAwaitingApproval {
+		t.Fatalf("first run: %s (%s)", res.State, res.Reason)
+	}
+	spools, _ := filepath.Glob(filepath.Join(filepath.Dir(f.journal()), "spool-*.bin"))
+	if len(spools) != 1 {
+		t.Fatalf("spools on disk at the gate: %v, want one", spools)
+	}
+	o.Approve = "canary"
+	if res := f.run(o); res.State != StateFinished {
+		t.Fatalf("resumed run: %s (%s)", res.State, res.Reason)
+	}
+	requireEachOnce(t, filesHold(t, out), f.valid)
+	if _, err := os.Stat(spools[0]); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the finished run left its spool: %v", err)
+	}
+}

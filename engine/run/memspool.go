@@ -18,8 +18,9 @@ import (
 // the spool on disk so that a resume starts sending at once.
 
 // memSpoolMaxSource is the largest source whose spool is kept in memory:
-// the spool is about 1.7 times the size of a CSV source, so ~450 MB.
-const memSpoolMaxSource = 256 << 20
+// the spool is about 1.7 times the size of a CSV source, so ~450 MB. (A
+// variable so that tests can send a small source's spool to disk.)
+var memSpoolMaxSource int64 = 256 << 20
 
 // memSpoolArena is the size of the slabs the spool is appended to:
 // records never move once written, and no slab is copied as it grows.
