@@ -95,17 +95,26 @@ func requireEachOnce(t *testing.T, seen map[string]int, valid []string) {
 	}
 }
 
-func TestLocalRunSurvivesAFailedBatch(t *testing.T) {
-	f := newFixture(t, 400, sandbox.Config{})
+// intoFiles is the options of a run of the fixture into a directory of
+// import files, its file target and the directory.
+func (f *fixture) intoFiles(stages string) (Options, *file.Target, string) {
+	f.t.Helper()
 	out := filepath.Join(f.dir, "out")
 	ft, err := file.Open(out)
 	if err != nil {
-		t.Fatal(err)
+		f.t.Fatal(err)
 	}
+	o := f.opts(stages)
+	o.Target, o.Settings.Target, o.Settings.ConnectionID = ft, "file:"+out, ""
+	o.Verify.Disabled = true // a directory holds no users to look up
+	return o, ft, out
+}
+
+func TestLocalRunSurvivesAFailedBatch(t *testing.T) {
+	f := newFixture(t, 400, sandbox.Config{})
+	o, ft, out := f.intoFiles("canary:20,rest")
 	flaky := &flakyFiles{Target: ft}
-	o := f.opts("canary:20,rest")
-	o.Target, o.Settings.Target, o.Settings.ConnectionID = flaky, "file:"+out, ""
-	o.Verify.Disabled = true
+	o.Target = flaky
 	res := f.run(o)
 	if res.State != StateFinished {
 		t.Fatalf("run: %s (%s)", res.State, res.Reason)
@@ -129,14 +138,7 @@ func TestLocalRunSurvivesAFailedBatch(t *testing.T) {
 // makes it again from the source.
 func TestLocalRunResumesWithoutItsSpool(t *testing.T) {
 	f := newFixture(t, 300, sandbox.Config{})
-	out := filepath.Join(f.dir, "out")
-	ft, err := file.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := f.opts("canary:20:approve,rest")
-	o.Target, o.Settings.Target, o.Settings.ConnectionID = ft, "file:"+out, ""
-	o.Verify.Disabled = true
+	o, _, out := f.intoFiles("canary:20:approve,rest")
 	if res := f.run(o); res.State != StateAwaitingApproval || res.Stage != "canary" {
 		t.Fatalf("first run: %s at %s (%s)", res.State, res.Stage, res.Reason)
 	}
@@ -159,14 +161,7 @@ func TestLocalRunWithItsSpoolOnDisk(t *testing.T) {
 	defer func(was int64) { memSpoolMaxSource = was }(memSpoolMaxSource)
 	memSpoolMaxSource = 1
 	f := newFixture(t, 300, sandbox.Config{})
-	out := filepath.Join(f.dir, "out")
-	ft, err := file.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := f.opts("canary:20:approve,rest")
-	o.Target, o.Settings.Target, o.Settings.ConnectionID = ft, "file:"+out, ""
-	o.Verify.Disabled = true
+	o, _, out := f.intoFiles("canary:20:approve,rest")
 	if res := f.run(o); res.State != StateAwaitingApproval {
 		t.Fatalf("first run: %s (%s)", res.State, res.Reason)
 	}
