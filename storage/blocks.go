@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 
@@ -332,36 +333,50 @@ func (r *blockReader) get(row RowID) (userRecord, bool, error) {
 // order, letting keep look at a user's state and stage before it is
 // assembled. fn returns false to stop.
 func (r *blockReader) each(after RowID, keep func(state UserState, stage uint32) bool, fn func(rec userRecord) (bool, error)) error {
-	start, _ := blockOf(after + 1)
-	c := r.tx.Bucket(bucketUserStates).Cursor()
-	for k, v := c.Seek(blockKey(start)); k != nil; k, v = c.Next() {
-		idx := keyU64(k)
-		if len(v) != blockBytes {
-			return fmt.Errorf("user block %d: %w (%d bytes of slots)", idx, errCorruptRecord, len(v))
+	var b *userBlock // the block being read in full, once a user in it is kept
+	return eachSlot(context.Background(), r.tx, after, func(row RowID, sv slotVal) (bool, error) {
+		if keep != nil && !keep(sv.state, sv.stage) {
+			return true, nil
 		}
-		slots := &userBlock{idx: idx, slots: v}
-		var b *userBlock
+		idx, off := blockOf(row)
+		if b == nil || b.idx != idx {
+			var err error
+			if b, err = loadBlock(r.tx, idx); err != nil {
+				return false, err
+			}
+		}
+		rec, _, err := b.record(off, r.notes)
+		if err != nil {
+			return false, err
+		}
+		return fn(rec)
+	})
+}
+
+// eachSlot calls fn with the slot of every stored user with a row after
+// `after`, in row order, reading slots only. fn returns false to stop;
+// ctx is checked between blocks.
+func eachSlot(ctx context.Context, tx *bolt.Tx, after RowID, fn func(row RowID, sv slotVal) (bool, error)) error {
+	start, _ := blockOf(after + 1)
+	c := tx.Bucket(bucketUserStates).Cursor()
+	n := 0
+	for k, v := c.Seek(blockKey(start)); k != nil; k, v = c.Next() {
+		if n++; n%64 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		slots := &userBlock{idx: keyU64(k), slots: v}
+		if len(v) != blockBytes {
+			return fmt.Errorf("user block %d: %w (%d bytes of slots)", slots.idx, errCorruptRecord, len(v))
+		}
 		for off := range blockRows {
 			sv := slots.slotVal(off)
-			row := RowID(idx*blockRows + uint64(off))
+			row := RowID(slots.idx*blockRows + uint64(off))
 			if sv.state == 0 || row <= after {
 				continue
 			}
-			if keep != nil && !keep(sv.state, sv.stage) {
-				continue
-			}
-			if b == nil {
-				var err error
-				if b, err = loadBlock(r.tx, idx); err != nil {
-					return err
-				}
-			}
-			rec, _, err := b.record(off, r.notes)
-			if err != nil {
-				return err
-			}
-			more, err := fn(rec)
-			if err != nil || !more {
+			if more, err := fn(row, sv); err != nil || !more {
 				return err
 			}
 		}

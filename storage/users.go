@@ -527,25 +527,12 @@ func (j *Journal) WaitingRows(ctx context.Context, stage string) ([]RowID, error
 			return err
 		}
 		pos := uint32(s.Position)
-		c := tx.Bucket(bucketUserStates).Cursor()
-		n := 0
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			if n++; n%64 == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
+		return eachSlot(ctx, tx, 0, func(row RowID, sv slotVal) (bool, error) {
+			if sv.state == UserAssigned && sv.stage == pos && sv.chunk == 0 {
+				rows = append(rows, row)
 			}
-			b := &userBlock{idx: keyU64(k), slots: v}
-			if len(v) != blockBytes {
-				return fmt.Errorf("user block %d: %w (%d bytes of slots)", b.idx, errCorruptRecord, len(v))
-			}
-			for off := range blockRows {
-				if sv := b.slotVal(off); sv.state == UserAssigned && sv.stage == pos && sv.chunk == 0 {
-					rows = append(rows, RowID(b.idx*blockRows+uint64(off)))
-				}
-			}
-		}
-		return nil
+			return true, nil
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read the users of stage %q waiting for a chunk: %w", stage, err)

@@ -252,13 +252,9 @@ func (j *Journal) RebuildCounters(ctx context.Context) error {
 	err := j.update(func(tx *bolt.Tx) error {
 		fresh := make(counterDeltas)
 		n := 0
-		err := newBlockReader(tx).each(0, nil, func(rec userRecord) (bool, error) {
-			if n++; n%10_000 == 0 {
-				if err := ctx.Err(); err != nil {
-					return false, err
-				}
-			}
-			fresh[counterKey{rec.stage, rec.state}]++
+		err := eachSlot(ctx, tx, 0, func(_ RowID, sv slotVal) (bool, error) {
+			n++
+			fresh[counterKey{sv.stage, sv.state}]++
 			return true, nil
 		})
 		if err != nil {
