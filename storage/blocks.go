@@ -376,6 +376,9 @@ func eachSlot(ctx context.Context, tx *bolt.Tx, after RowID, fn func(row RowID, 
 			if sv.state == 0 || row <= after {
 				continue
 			}
+			if !sv.state.valid() {
+				return fmt.Errorf("user row %d: %w (state %d)", row, errCorruptRecord, sv.state)
+			}
 			if more, err := fn(row, sv); err != nil || !more {
 				return err
 			}
